@@ -138,7 +138,8 @@ Status PadRun(KernelContext& ctx, const PadConfig& cfg) {
   Shape out_shape(static_cast<size_t>(r));
   for (size_t i = 0; i < out_shape.size(); ++i) {
     const int64_t d = x->shape()[i];
-    if (std::abs(before[i]) > kMaxTensorBytes || std::abs(after[i]) > kMaxTensorBytes)
+    if (before[i] < -kMaxTensorBytes || before[i] > kMaxTensorBytes || after[i] < -kMaxTensorBytes ||
+        after[i] > kMaxTensorBytes)
       return InvalidArgument("pads " + ShapeToString(pads) + " are too large");
     out_shape[i] = d + before[i] + after[i];
     if (out_shape[i] < 0)

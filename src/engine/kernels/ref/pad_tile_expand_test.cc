@@ -67,6 +67,8 @@ TEST(Pad, Errors) {
   EXPECT_TRUE(Contains(len.status(), "must have 2 entries")) << len.status().message();
   auto crop = RunOp("Pad", 13, {In(Iota({3})), In(I64({-2, -2}))});
   EXPECT_EQ(crop.status().code(), StatusCode::kInvalidArgument);
+  auto huge = RunOp("Pad", 13, {In(Iota({3})), In(I64({INT64_MIN, INT64_MAX}))});
+  EXPECT_TRUE(Contains(huge.status(), "too large")) << huge.status().message();
   auto mode = RunOp("Pad", 13, {In(Iota({3})), In(I64({1, 1}))}, {{"mode", StringAttr("mirror")}});
   EXPECT_EQ(mode.status().code(), StatusCode::kInvalidArgument);
 }

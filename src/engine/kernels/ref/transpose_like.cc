@@ -75,10 +75,11 @@ Result<std::unique_ptr<Kernel>> CreateDepthToSpace(const KernelInfo& info) {
     const Tensor* x = ctx.input(0);
     RETURN_IF_ERROR(CheckBlockInput(x, b, "DepthToSpace"));
     const int64_t n = x->dim(0), c = x->dim(1), h = x->dim(2), w = x->dim(3);
-    if (c % (b * b) != 0)
-      return InvalidArgument("channels (" + std::to_string(c) + ") must be divisible by blocksize^2 (" +
-                             std::to_string(b * b) + ")");
-    const int64_t oc = c / (b * b);
+    // Tested without forming b*b, which could overflow for a hostile blocksize.
+    if (c % b != 0 || (c / b) % b != 0)
+      return InvalidArgument("channels (" + std::to_string(c) + ") must be divisible by blocksize^2 (blocksize " +
+                             std::to_string(b) + ")");
+    const int64_t oc = c / b / b;
     ASSIGN_OR_RETURN(Tensor * out, ctx.Output(0, x->dtype(), {n, oc, h * b, w * b}));
     if (dcr) return PermuteInto(*x, {n, b, b, oc, h, w}, {0, 3, 4, 1, 5, 2}, *out, "DepthToSpace");
     return PermuteInto(*x, {n, oc, b, b, h, w}, {0, 1, 4, 2, 5, 3}, *out, "DepthToSpace");

@@ -51,6 +51,8 @@ TEST(DepthToSpace, DcrAndCrdDiffer) {
   EXPECT_EQ(Values((*c8)[0]), (std::vector<double>{0, 1, 2, 3, 4, 5, 6, 7}));
   auto bad = RunOp("DepthToSpace", 13, {In(Iota({1, 3, 1, 1}))}, {{"blocksize", IntAttr(2)}});
   EXPECT_TRUE(Contains(bad.status(), "divisible"));
+  auto huge = RunOp("DepthToSpace", 13, {In(Iota({1, 4, 1, 1}))}, {{"blocksize", IntAttr(int64_t{1} << 40)}});
+  EXPECT_EQ(huge.status().code(), StatusCode::kInvalidArgument);
 }
 
 TEST(SpaceToDepth, InvertsDepthToSpaceDcr) {
