@@ -6,7 +6,7 @@
 
 #include "engine/kernels/ref/common.h"
 #include "engine/kernels/ref/conv_util.h"
-#include "engine/kernels/ref/conv_activation.h"
+#include "engine/kernels/ref/fused_activation.h"
 
 namespace inferd::ref {
 namespace {
@@ -45,14 +45,14 @@ class ConvKernel final : public Kernel {
         std::vector<float> scratch;
         ConvForward(x->data<float>(), w->data<float>(), b ? b->data<float>() : nullptr, y->data<float>(), batch,
                     channels, maps, group_, g, threads, scratch);
-        act_.ApplyInPlace(y->data<float>(), y->numel());
+        ApplyActivationInPlace(y->data<float>(), y->numel(), act_);
         return Status::Ok();
       }
       case DType::kFloat64: {
         std::vector<double> scratch;
         ConvForward(x->data<double>(), w->data<double>(), b ? b->data<double>() : nullptr, y->data<double>(), batch,
                     channels, maps, group_, g, threads, scratch);
-        act_.ApplyInPlace(y->data<double>(), y->numel());
+        ApplyActivationInPlace(y->data<double>(), y->numel(), act_);
         return Status::Ok();
       }
       case DType::kFloat16:
@@ -67,7 +67,7 @@ class ConvKernel final : public Kernel {
         std::vector<float> yf(static_cast<size_t>(y->numel())), scratch;
         ConvForward(xf.data(), wf.data(), b ? bf.data() : nullptr, yf.data(), batch, channels, maps, group_, g,
                     threads, scratch);
-        act_.ApplyInPlace(yf.data(), y->numel());
+        ApplyActivationInPlace(yf.data(), y->numel(), act_);
         for (int64_t i = 0; i < y->numel(); ++i) {
           const float v = yf[static_cast<size_t>(i)];
           if (y->dtype() == DType::kFloat16) {

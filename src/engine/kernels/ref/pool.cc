@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "engine/kernels/ref/common.h"
-#include "engine/kernels/ref/conv_activation.h"
+#include "engine/kernels/ref/fused_activation.h"
 #include "engine/kernels/ref/conv_util.h"
 
 namespace inferd::ref {
@@ -112,7 +112,7 @@ void PoolPlanes(const PoolParams& pp, const WindowGeometry& g, const T* x, int64
         }
       }
       if constexpr (std::is_floating_point_v<T> || std::is_same_v<T, Float16> || std::is_same_v<T, BFloat16>)
-        pp.act.ApplyInPlace(&v, 1);
+        ApplyActivationInPlace(&v, 1, pp.act);
       y[plane * out_size + p] = ConvertElement<T>(v);
     }
     for (size_t d = nd; d-- > 0;) {
