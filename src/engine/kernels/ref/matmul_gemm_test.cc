@@ -98,22 +98,30 @@ TEST(Gemm, Int64AndBadC) {
 }
 
 // The blocked core against a naive triple loop, on shapes that cross the
-// block edges (K > 256, N > 512) and odd row counts.
-TEST(GemmCore, MatchesNaiveLoopsOnOddShapes) {
+// tile and block edges (K > 256, N > 512, odd row counts), for each type the
+// kernels use.
+template <class T>
+void CheckCoreAgainstNaive() {
   std::mt19937 rng(7);
-  std::uniform_real_distribution<float> dist(-1, 1);
+  std::uniform_int_distribution<int> dist(-8, 8);  // small integers: exact in every type
   for (auto [M, N, K] : {std::tuple<int64_t, int64_t, int64_t>{1, 1, 1}, {7, 5, 3}, {33, 517, 300}, {5, 1, 1000}}) {
-    std::vector<float> a(static_cast<size_t>(M * K)), b(static_cast<size_t>(K * N)), c(static_cast<size_t>(M * N), 0);
-    for (auto& v : a) v = dist(rng);
-    for (auto& v : b) v = dist(rng);
-    ref::GemmAccumulate<float>(M, N, K, a.data(), K, b.data(), N, c.data(), N, 2);
+    std::vector<T> a(static_cast<size_t>(M * K)), b(static_cast<size_t>(K * N)), c(static_cast<size_t>(M * N), T(0));
+    for (auto& v : a) v = static_cast<T>(dist(rng));
+    for (auto& v : b) v = static_cast<T>(dist(rng));
+    ref::GemmAccumulate<T>(M, N, K, a.data(), K, b.data(), N, c.data(), N, 2);
     for (int64_t i = 0; i < M; ++i)
       for (int64_t j = 0; j < N; ++j) {
-        double want = 0;
-        for (int64_t k = 0; k < K; ++k) want += static_cast<double>(a[static_cast<size_t>(i * K + k)]) * b[static_cast<size_t>(k * N + j)];
-        ASSERT_NEAR(c[static_cast<size_t>(i * N + j)], want, 1e-4) << M << "x" << N << "x" << K << " at " << i << "," << j;
+        T want = 0;
+        for (int64_t k = 0; k < K; ++k) want += a[static_cast<size_t>(i * K + k)] * b[static_cast<size_t>(k * N + j)];
+        ASSERT_EQ(c[static_cast<size_t>(i * N + j)], want) << M << "x" << N << "x" << K << " at " << i << "," << j;
       }
   }
+}
+
+TEST(GemmCore, MatchesNaiveLoopsOnOddShapes) {
+  CheckCoreAgainstNaive<float>();
+  CheckCoreAgainstNaive<double>();
+  CheckCoreAgainstNaive<uint64_t>();  // wrapping arithmetic: negative values too
 }
 
 }  // namespace
