@@ -30,3 +30,19 @@ TEST(Det, NonSquareIsInvalid) {
 
 }  // namespace
 }  // namespace inferd
+
+namespace inferd {
+namespace {
+
+TEST(Det, EmptyMatrixIsOneAndEmptyBatchIsEmpty) {
+  testing::SingleNodeGraph g("Det", 11);
+  auto out = g.Run({Tensor::Create(DType::kFloat32, {0, 0}).value()});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ((*out)[0].data<float>()[0], 1);
+  out = g.Run({Tensor::Create(DType::kFloat32, {0, 2, 2}).value()});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ((*out)[0].shape(), (Shape{0}));
+}
+
+}  // namespace
+}  // namespace inferd

@@ -126,3 +126,20 @@ TEST(GemmCore, MatchesNaiveLoopsOnOddShapes) {
 
 }  // namespace
 }  // namespace inferd
+
+namespace inferd {
+namespace {
+
+TEST(MatMul, EmptyInnerDimGivesZeros) {
+  testing::SingleNodeGraph g("MatMul", 13);
+  auto out = g.Run({Tensor::Create(DType::kFloat32, {2, 0}).value(), Tensor::Create(DType::kFloat32, {0, 3}).value()});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_EQ((*out)[0].shape(), (Shape{2, 3}));
+  for (int i = 0; i < 6; ++i) EXPECT_EQ((*out)[0].data<float>()[i], 0);
+  out = g.Run({Tensor::Create(DType::kFloat32, {0, 4}).value(), Tensor::Create(DType::kFloat32, {4, 3}).value()});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ((*out)[0].shape(), (Shape{0, 3}));
+}
+
+}  // namespace
+}  // namespace inferd

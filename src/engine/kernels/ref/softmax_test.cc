@@ -63,3 +63,20 @@ TEST(Softmax, BadAxisAndIntegerInputAreRejected) {
 
 }  // namespace
 }  // namespace inferd
+
+namespace inferd {
+namespace {
+
+TEST(Softmax, EmptyTensorsPassThrough) {
+  for (const char* op : {"Softmax", "LogSoftmax", "Hardmax"}) {
+    testing::SingleNodeGraph g(op, 13);
+    auto out = g.Run({Tensor::Create(DType::kFloat32, {0, 3}).value()});
+    ASSERT_TRUE(out.ok()) << op << ": " << out.status().ToString();
+    EXPECT_EQ((*out)[0].shape(), (Shape{0, 3}));
+    out = g.Run({Tensor::Create(DType::kFloat32, {2, 0}).value()});
+    ASSERT_TRUE(out.ok()) << op << ": " << out.status().ToString();
+  }
+}
+
+}  // namespace
+}  // namespace inferd

@@ -54,3 +54,19 @@ TEST(TopK, KOutOfRangeIsInvalid) {
 
 }  // namespace
 }  // namespace inferd
+
+namespace inferd {
+namespace {
+
+TEST(TopK, ZeroKAndEmptyInput) {
+  testing::SingleNodeGraph g("TopK", 11, {}, 2);
+  auto out = g.Run({Tensor::FromVector<float>({1, 2}, {2}), Tensor::FromVector<int64_t>({0}, {1})});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ((*out)[0].shape(), (Shape{0}));
+  out = g.Run({Tensor::Create(DType::kFloat32, {0, 3}).value(), Tensor::FromVector<int64_t>({2}, {1})});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ((*out)[1].shape(), (Shape{0, 2}));
+}
+
+}  // namespace
+}  // namespace inferd
