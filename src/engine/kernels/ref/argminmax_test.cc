@@ -5,8 +5,8 @@
 namespace inferd {
 namespace {
 
-using testing::IntAttr;
-using testing::SingleNodeGraph;
+using kernel_testing::IntAttr;
+using kernel_testing::SingleNodeGraph;
 
 TEST(ArgMinMax, ArgMaxAxis1KeepDims) {
   SingleNodeGraph g("ArgMax", 13, {{"axis", IntAttr(1)}});

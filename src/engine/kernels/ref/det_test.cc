@@ -5,7 +5,7 @@
 namespace inferd {
 namespace {
 
-using testing::SingleNodeGraph;
+using kernel_testing::SingleNodeGraph;
 
 TEST(Det, BatchedAndSingular) {
   SingleNodeGraph g("Det", 11);
@@ -35,7 +35,7 @@ namespace inferd {
 namespace {
 
 TEST(Det, EmptyMatrixIsOneAndEmptyBatchIsEmpty) {
-  testing::SingleNodeGraph g("Det", 11);
+  kernel_testing::SingleNodeGraph g("Det", 11);
   auto out = g.Run({Tensor::Create(DType::kFloat32, {0, 0}).value()});
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_EQ((*out)[0].data<float>()[0], 1);

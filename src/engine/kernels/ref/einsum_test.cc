@@ -5,8 +5,8 @@
 namespace inferd {
 namespace {
 
-using testing::SingleNodeGraph;
-using testing::StringAttr;
+using kernel_testing::SingleNodeGraph;
+using kernel_testing::StringAttr;
 
 SingleNodeGraph Einsum(const std::string& eq) { return SingleNodeGraph("Einsum", 12, {{"equation", StringAttr(eq)}}); }
 

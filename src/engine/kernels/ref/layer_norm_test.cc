@@ -7,10 +7,10 @@
 namespace inferd {
 namespace {
 
-using testing::FloatAttr;
-using testing::IntAttr;
-using testing::IntsAttr;
-using testing::SingleNodeGraph;
+using kernel_testing::FloatAttr;
+using kernel_testing::IntAttr;
+using kernel_testing::IntsAttr;
+using kernel_testing::SingleNodeGraph;
 
 TEST(LayerNorm, LastAxisWithMeanAndInvStdDev) {
   SingleNodeGraph g("LayerNormalization", 17, {{"epsilon", FloatAttr(0)}}, 3);

@@ -7,9 +7,9 @@
 namespace inferd {
 namespace {
 
-using testing::IntAttr;
-using testing::SingleNodeGraph;
-using testing::StringAttr;
+using kernel_testing::IntAttr;
+using kernel_testing::SingleNodeGraph;
+using kernel_testing::StringAttr;
 
 // input [N=2, C=3] of log-probabilities.
 Tensor Scores() { return Tensor::FromVector<float>({-1, -2, -3, -4, -5, -6}, {2, 3}); }

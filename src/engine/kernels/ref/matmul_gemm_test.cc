@@ -8,10 +8,10 @@
 namespace inferd {
 namespace {
 
-using testing::FloatAttr;
-using testing::IntAttr;
-using testing::SingleNodeGraph;
-using testing::StringAttr;
+using kernel_testing::FloatAttr;
+using kernel_testing::IntAttr;
+using kernel_testing::SingleNodeGraph;
+using kernel_testing::StringAttr;
 
 TEST(MatMul, TwoByTwo) {
   SingleNodeGraph g("MatMul", 13);
@@ -131,7 +131,7 @@ namespace inferd {
 namespace {
 
 TEST(MatMul, EmptyInnerDimGivesZeros) {
-  testing::SingleNodeGraph g("MatMul", 13);
+  kernel_testing::SingleNodeGraph g("MatMul", 13);
   auto out = g.Run({Tensor::Create(DType::kFloat32, {2, 0}).value(), Tensor::Create(DType::kFloat32, {0, 3}).value()});
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   ASSERT_EQ((*out)[0].shape(), (Shape{2, 3}));

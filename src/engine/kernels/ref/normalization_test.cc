@@ -7,9 +7,9 @@
 namespace inferd {
 namespace {
 
-using testing::FloatAttr;
-using testing::IntAttr;
-using testing::SingleNodeGraph;
+using kernel_testing::FloatAttr;
+using kernel_testing::IntAttr;
+using kernel_testing::SingleNodeGraph;
 
 Tensor Vec(std::vector<float> v) {
   const int64_t n = static_cast<int64_t>(v.size());

@@ -7,9 +7,9 @@
 namespace inferd {
 namespace {
 
-using testing::IntAttr;
-using testing::IntsAttr;
-using testing::SingleNodeGraph;
+using kernel_testing::IntAttr;
+using kernel_testing::IntsAttr;
+using kernel_testing::SingleNodeGraph;
 
 Tensor X23() { return Tensor::FromVector<float>({1, -2, 3, 4, 5, -6}, {2, 3}); }
 

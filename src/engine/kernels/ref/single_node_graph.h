@@ -10,7 +10,7 @@
 
 #include "engine/runtime/model.h"
 
-namespace inferd::testing {
+namespace inferd::kernel_testing {
 
 inline Attribute IntAttr(int64_t v) {
   Attribute a;
@@ -92,4 +92,4 @@ struct SingleNodeGraph {
 // Element i of t as double.
 inline double At(const Tensor& t, int64_t i) { return t.GetAsDouble(i); }
 
-}  // namespace inferd::testing
+}  // namespace inferd::kernel_testing

@@ -7,8 +7,8 @@
 namespace inferd {
 namespace {
 
-using testing::IntAttr;
-using testing::SingleNodeGraph;
+using kernel_testing::IntAttr;
+using kernel_testing::SingleNodeGraph;
 
 TEST(Softmax, LastAxisOpset13) {
   SingleNodeGraph g("Softmax", 13);
@@ -69,7 +69,7 @@ namespace {
 
 TEST(Softmax, EmptyTensorsPassThrough) {
   for (const char* op : {"Softmax", "LogSoftmax", "Hardmax"}) {
-    testing::SingleNodeGraph g(op, 13);
+    kernel_testing::SingleNodeGraph g(op, 13);
     auto out = g.Run({Tensor::Create(DType::kFloat32, {0, 3}).value()});
     ASSERT_TRUE(out.ok()) << op << ": " << out.status().ToString();
     EXPECT_EQ((*out)[0].shape(), (Shape{0, 3}));

@@ -5,8 +5,8 @@
 namespace inferd {
 namespace {
 
-using testing::IntAttr;
-using testing::SingleNodeGraph;
+using kernel_testing::IntAttr;
+using kernel_testing::SingleNodeGraph;
 
 TEST(TopK, LargestWithTiesInIndexOrder) {
   SingleNodeGraph g("TopK", 11, {}, 2);
@@ -59,7 +59,7 @@ namespace inferd {
 namespace {
 
 TEST(TopK, ZeroKAndEmptyInput) {
-  testing::SingleNodeGraph g("TopK", 11, {}, 2);
+  kernel_testing::SingleNodeGraph g("TopK", 11, {}, 2);
   auto out = g.Run({Tensor::FromVector<float>({1, 2}, {2}), Tensor::FromVector<int64_t>({0}, {1})});
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_EQ((*out)[0].shape(), (Shape{0}));
