@@ -186,7 +186,10 @@ Result<std::unique_ptr<Kernel>> CreateMvn(const KernelInfo& info) {
 
 }  // namespace
 
-INFERD_REGISTER_KERNEL(LayerNormalization, {"", "LayerNormalization", 17, 1000, 0, "ref", &CreateLayerNorm});
+// LayerNormalization joined ai.onnx at opset 17; registering from 1 lets a
+// fusion pass turn the decomposed form (ReduceMean, Sub, Pow, ...) of an
+// older model into this op, as ONNX Runtime does.
+INFERD_REGISTER_KERNEL(LayerNormalization, {"", "LayerNormalization", 1, 1000, 0, "ref", &CreateLayerNorm});
 INFERD_REGISTER_KERNEL(LRN, {"", "LRN", 1, 1000, 0, "ref", &CreateLrn});
 INFERD_REGISTER_KERNEL(MeanVarianceNormalization, {"", "MeanVarianceNormalization", 9, 1000, 0, "ref", &CreateMvn});
 
