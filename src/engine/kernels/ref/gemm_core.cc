@@ -15,11 +15,24 @@ typedef float V4f __attribute__((vector_size(16)));
 typedef double V2d __attribute__((vector_size(16)));
 typedef int64_t V2l __attribute__((vector_size(16)));
 typedef uint64_t V2ul __attribute__((vector_size(16)));
-template <class T> struct VecOf;
-template <> struct VecOf<float> { using type = V4f; };
-template <> struct VecOf<double> { using type = V2d; };
-template <> struct VecOf<int64_t> { using type = V2l; };
-template <> struct VecOf<uint64_t> { using type = V2ul; };
+template <class T>
+struct VecOf;
+template <>
+struct VecOf<float> {
+  using type = V4f;
+};
+template <>
+struct VecOf<double> {
+  using type = V2d;
+};
+template <>
+struct VecOf<int64_t> {
+  using type = V2l;
+};
+template <>
+struct VecOf<uint64_t> {
+  using type = V2ul;
+};
 
 // One MR x (NV vectors) tile of C over rows k0..k1 of B, the accumulators
 // held in registers as GCC/Clang vector types (16 bytes: SSE2 baseline).
@@ -109,8 +122,8 @@ void TransposeMatrix(const T* src, int64_t rows, int64_t cols, T* dst) {
 
 template void GemmAccumulate<float>(int64_t, int64_t, int64_t, const float*, int64_t, const float*, int64_t, float*,
                                     int64_t, int);
-template void GemmAccumulate<double>(int64_t, int64_t, int64_t, const double*, int64_t, const double*, int64_t,
-                                     double*, int64_t, int);
+template void GemmAccumulate<double>(int64_t, int64_t, int64_t, const double*, int64_t, const double*, int64_t, double*,
+                                     int64_t, int);
 template void GemmAccumulate<int64_t>(int64_t, int64_t, int64_t, const int64_t*, int64_t, const int64_t*, int64_t,
                                       int64_t*, int64_t, int);
 template void GemmAccumulate<uint64_t>(int64_t, int64_t, int64_t, const uint64_t*, int64_t, const uint64_t*, int64_t,

@@ -65,8 +65,8 @@ TEST(MatMul, MismatchedInnerDimsNameShapes) {
 }
 
 TEST(Gemm, TransposesAlphaBetaAndBroadcastC) {
-  SingleNodeGraph g("Gemm", 13,
-                    {{"transA", IntAttr(1)}, {"transB", IntAttr(1)}, {"alpha", FloatAttr(2)}, {"beta", FloatAttr(0.5f)}});
+  SingleNodeGraph g(
+      "Gemm", 13, {{"transA", IntAttr(1)}, {"transB", IntAttr(1)}, {"alpha", FloatAttr(2)}, {"beta", FloatAttr(0.5f)}});
   // A^T = [[1,2],[3,4]] given as [[1,3],[2,4]]; B^T = identity.
   auto out = g.Run({Tensor::FromVector<float>({1, 3, 2, 4}, {2, 2}), Tensor::FromVector<float>({1, 0, 0, 1}, {2, 2}),
                     Tensor::FromVector<float>({10, 20}, {2})});
@@ -76,8 +76,11 @@ TEST(Gemm, TransposesAlphaBetaAndBroadcastC) {
 }
 
 TEST(Gemm, ConstantTransposedBIsPrepackedAndCOptional) {
-  SingleNodeGraph g("Gemm", 13, {{"transB", IntAttr(1)}, {"_activation", StringAttr("Clip")},
-                                 {"_activation_alpha", FloatAttr(0)}, {"_activation_beta", FloatAttr(6)}});
+  SingleNodeGraph g("Gemm", 13,
+                    {{"transB", IntAttr(1)},
+                     {"_activation", StringAttr("Clip")},
+                     {"_activation_alpha", FloatAttr(0)},
+                     {"_activation_beta", FloatAttr(6)}});
   g.constants[1] = Tensor::FromVector<float>({1, 2, 3, -1, -1, -1}, {2, 3});  // [N=2, K=3]
   auto out = g.Run({Tensor::FromVector<float>({1, 1, 1, 2, 2, 2}, {2, 3})});
   ASSERT_TRUE(out.ok()) << out.status().ToString();

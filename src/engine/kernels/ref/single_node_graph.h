@@ -61,7 +61,8 @@ struct SingleNodeGraph {
     n.name = "n0";
     n.attributes = attributes;
     std::vector<Tensor> fed;
-    const int count = static_cast<int>(std::max(inputs.size(), constants.empty() ? 0 : static_cast<size_t>(constants.rbegin()->first + 1)));
+    const int count = static_cast<int>(
+        std::max(inputs.size(), constants.empty() ? 0 : static_cast<size_t>(constants.rbegin()->first + 1)));
     for (int i = 0; i < count; ++i) {
       const std::string name = "x" + std::to_string(i);
       auto c = constants.find(i);

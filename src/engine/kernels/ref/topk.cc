@@ -26,14 +26,16 @@ class TopKKernel final : public Kernel {
       const Tensor* kt = ctx.input(1);
       if (kt == nullptr) return InvalidArgument(describe_ + ": missing input 'K'");
       ASSIGN_OR_RETURN(auto kv, ReadInts(*kt, describe_ + ": input 'K'"));
-      if (kv.size() != 1) return InvalidArgument(describe_ + ": input 'K' must hold one value, got " + ShapeToString(kt->shape()));
+      if (kv.size() != 1)
+        return InvalidArgument(describe_ + ": input 'K' must hold one value, got " + ShapeToString(kt->shape()));
       k = kv[0];
     }
     ASSIGN_OR_RETURN(int64_t axis, NormalizeAxis(axis_, x->rank(), describe_ + ": axis"));
     const int64_t n = x->dim(axis);
     if (k < 0 || k > n)
       return InvalidArgument(describe_ + ": k = " + std::to_string(k) + " is out of range for axis " +
-                             std::to_string(axis) + " of size " + std::to_string(n) + " in X " + ShapeToString(x->shape()));
+                             std::to_string(axis) + " of size " + std::to_string(n) + " in X " +
+                             ShapeToString(x->shape()));
     int64_t outer = 1, inner = 1;
     for (int64_t d = 0; d < axis; ++d) outer *= x->dim(d);
     for (int64_t d = axis + 1; d < x->rank(); ++d) inner *= x->dim(d);
