@@ -9,9 +9,21 @@
 namespace inferd::ref {
 namespace {
 
+// Values compare in their own type (exact for 64-bit integers); halves as float.
 template <class T>
-double Value(T v) {
-  return ToDouble(v);
+auto Value(T v) {
+  if constexpr (std::is_same_v<T, Float16> || std::is_same_v<T, BFloat16>)
+    return v.ToFloat();
+  else
+    return v;
+}
+
+template <class V>
+bool IsNan(V v) {
+  if constexpr (std::is_floating_point_v<V>)
+    return std::isnan(v);
+  else
+    return false;
 }
 
 class ArgKernel final : public Kernel {
@@ -39,11 +51,11 @@ class ArgKernel final : public Kernel {
           for (int64_t o = 0; o < plan.num_outputs; ++o) {
             const int64_t base = plan.Base(o);
             int64_t best = 0;
-            double best_v = Value(px[base]);
-            for (int64_t j = 1; j < plan.reduce_count && !std::isnan(best_v); ++j) {
-              const double v = Value(px[base + plan.Offset(j)]);
+            auto best_v = Value(px[base]);
+            for (int64_t j = 1; j < plan.reduce_count && !IsNan(best_v); ++j) {
+              const auto v = Value(px[base + plan.Offset(j)]);
               const bool better =
-                  std::isnan(v) || (is_max_ ? (last_ ? v >= best_v : v > best_v) : (last_ ? v <= best_v : v < best_v));
+                  IsNan(v) || (is_max_ ? (last_ ? v >= best_v : v > best_v) : (last_ ? v <= best_v : v < best_v));
               if (better) {
                 best = j;
                 best_v = v;

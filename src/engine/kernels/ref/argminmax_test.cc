@@ -48,3 +48,18 @@ TEST(ArgMinMax, BadAxisAndEmptyAxisAreErrors) {
 
 }  // namespace
 }  // namespace inferd
+
+namespace inferd {
+namespace {
+
+TEST(ArgMinMax, LargeInt64ValuesCompareExactly) {
+  // 2^60 and 2^60 + 1 are equal as doubles; they must not tie.
+  const int64_t big = int64_t{1} << 60;
+  kernel_testing::SingleNodeGraph g("ArgMax", 13, {{"keepdims", kernel_testing::IntAttr(0)}});
+  auto out = g.Run({Tensor::FromVector<int64_t>({big, big + 1, big}, {3})});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ((*out)[0].data<int64_t>()[0], 1);
+}
+
+}  // namespace
+}  // namespace inferd

@@ -158,7 +158,18 @@ class ReduceKernel final : public Kernel {
         [&](auto tag) -> Status {
           using T = decltype(tag);
           if constexpr (std::is_same_v<T, bool>) {
-            return UnsupportedType(describe_, DType::kBool);
+            // Bool (opset 20): ReduceMax is "any", ReduceMin is "all".
+            if (op_ != ReduceOp::kMax && op_ != ReduceOp::kMin) return UnsupportedType(describe_, DType::kBool);
+            const bool* px = x->data<bool>();
+            bool* po = out->data<bool>();
+            for (int64_t o = 0; o < plan.num_outputs; ++o) {
+              const int64_t base = plan.Base(o);
+              bool acc = op_ == ReduceOp::kMin;
+              for (int64_t j = 0; j < plan.reduce_count; ++j)
+                acc = op_ == ReduceOp::kMax ? (acc || px[base + plan.Offset(j)]) : (acc && px[base + plan.Offset(j)]);
+              po[o] = acc;
+            }
+            return Status::Ok();
           } else {
             const T* px = x->data<T>();
             T* po = out->data<T>();

@@ -117,3 +117,32 @@ TEST(Reduce, BadAxesAreInvalidArgument) {
 
 }  // namespace
 }  // namespace inferd
+
+namespace inferd {
+namespace {
+
+TEST(Reduce, BoolMaxIsAnyMinIsAll) {
+  auto bools = [] {
+    Tensor t = Tensor::Create(DType::kBool, {2, 2}).value();
+    bool* p = t.data<bool>();
+    p[0] = true, p[1] = false, p[2] = true, p[3] = true;
+    return t;
+  };
+  kernel_testing::SingleNodeGraph mx("ReduceMax", 20, {{"keepdims", kernel_testing::IntAttr(0)}});
+  auto out = mx.Run({bools(), Tensor::FromVector<int64_t>({1}, {1})});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_TRUE((*out)[0].data<bool>()[0]);
+  EXPECT_TRUE((*out)[0].data<bool>()[1]);
+  kernel_testing::SingleNodeGraph mn("ReduceMin", 20, {{"keepdims", kernel_testing::IntAttr(0)}});
+  out = mn.Run({bools(), Tensor::FromVector<int64_t>({1}, {1})});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_FALSE((*out)[0].data<bool>()[0]);
+  EXPECT_TRUE((*out)[0].data<bool>()[1]);
+  kernel_testing::SingleNodeGraph sum("ReduceSum", 20);
+  out = sum.Run({bools()});
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().code(), StatusCode::kUnimplemented);
+}
+
+}  // namespace
+}  // namespace inferd

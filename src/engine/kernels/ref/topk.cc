@@ -50,12 +50,26 @@ class TopKKernel final : public Kernel {
           const T* px = x->data<T>();
           T* pv = values->data<T>();
           int64_t* pi = indices->data<int64_t>();
-          std::vector<double> row(static_cast<size_t>(n));
+          // Values compare in their own type (exact for 64-bit integers); halves as float.
+          using V = std::conditional_t<std::is_same_v<T, Float16> || std::is_same_v<T, BFloat16>, float, T>;
+          auto value = [](T v) -> V {
+            if constexpr (std::is_same_v<V, T>)
+              return v;
+            else
+              return v.ToFloat();
+          };
+          auto is_nan = [](V v) {
+            if constexpr (std::is_floating_point_v<V>)
+              return std::isnan(v);
+            else
+              return false;
+          };
+          std::vector<V> row(static_cast<size_t>(n));
           std::vector<int64_t> order(static_cast<size_t>(n));
           // a before b: strictly better value, or equal value and lower index.
           auto before = [&](int64_t a, int64_t b) {
-            const double va = row[static_cast<size_t>(a)], vb = row[static_cast<size_t>(b)];
-            const bool na = std::isnan(va), nb = std::isnan(vb);
+            const V va = row[static_cast<size_t>(a)], vb = row[static_cast<size_t>(b)];
+            const bool na = is_nan(va), nb = is_nan(vb);
             if (na || nb) {
               if (na && nb) return a < b;
               return largest_ ? na : nb;
@@ -66,7 +80,7 @@ class TopKKernel final : public Kernel {
           for (int64_t o = 0; o < outer; ++o)
             for (int64_t i = 0; i < inner; ++i) {
               const int64_t base = o * n * inner + i;
-              for (int64_t j = 0; j < n; ++j) row[static_cast<size_t>(j)] = ToDouble(px[base + j * inner]);
+              for (int64_t j = 0; j < n; ++j) row[static_cast<size_t>(j)] = value(px[base + j * inner]);
               std::iota(order.begin(), order.end(), int64_t{0});
               std::partial_sort(order.begin(), order.begin() + k, order.end(), before);
               const int64_t obase = o * k * inner + i;

@@ -70,3 +70,18 @@ TEST(TopK, ZeroKAndEmptyInput) {
 
 }  // namespace
 }  // namespace inferd
+
+namespace inferd {
+namespace {
+
+TEST(TopK, LargeInt64ValuesCompareExactly) {
+  const int64_t big = int64_t{1} << 60;
+  kernel_testing::SingleNodeGraph g("TopK", 11, {}, 2);
+  auto out = g.Run({Tensor::FromVector<int64_t>({big, big + 1}, {2}), Tensor::FromVector<int64_t>({1}, {1})});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ((*out)[0].data<int64_t>()[0], big + 1);
+  EXPECT_EQ((*out)[1].data<int64_t>()[0], 1);
+}
+
+}  // namespace
+}  // namespace inferd
