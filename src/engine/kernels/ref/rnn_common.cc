@@ -120,7 +120,8 @@ Result<RnnAttrs> ParseRnnAttrs(const KernelInfo& info, const std::vector<std::st
   if (names.empty()) {
     for (size_t d = 0; d < dirs; ++d) names.insert(names.end(), defaults.begin(), defaults.end());
   } else if (names.size() == per_dir && dirs == 2) {
-    names.insert(names.end(), names.begin(), names.end());  // one set given: use it for both directions
+    const std::vector<std::string> one_set = names;  // one set given: use it for both directions
+    names.insert(names.end(), one_set.begin(), one_set.end());
   }
   if (names.size() != per_dir * dirs)
     return info.Error("attribute 'activations' has " + std::to_string(names.size()) + " names, expected " +
