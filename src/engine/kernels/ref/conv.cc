@@ -35,6 +35,7 @@ class ConvKernel final : public Kernel {
       return InvalidArgument(where_ + ": bias B has shape " + ShapeToString(b->shape()) + "; expected [" +
                              std::to_string(maps) + "] (one per output channel)");
     ASSIGN_OR_RETURN(WindowGeometry g, ForwardGeometry(attrs_, SpatialDims(x->shape()), kernel, where_));
+    RETURN_IF_ERROR(CheckColumnBuffer(g, channels / group_, sizeof(double), where_));
     Shape out_shape{batch, maps};
     out_shape.insert(out_shape.end(), g.out.begin(), g.out.end());
     ASSIGN_OR_RETURN(Tensor * y, ctx.Output(0, x->dtype(), out_shape));

@@ -152,6 +152,22 @@ TEST(Conv, BadShapesAreInvalidArgumentsNamingTheProblem) {
             std::string::npos);
 }
 
+TEST(Conv, HostileSizesAreRejectedBeforeAllocating) {
+  // A huge pad makes the im2col buffer (and output) enormous: an error, not a crash.
+  auto r = OneOpGraph("Conv").In().In().Attr("pads", std::vector<int64_t>{1 << 20, 1 << 20, 1 << 20, 1 << 20})
+               .Run({Iota({1, 1, 2, 2}), Iota({1, 1, 2, 2})});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << r.status().ToString();
+  auto big = OneOpGraph("Conv").In().In().Attr("strides", std::vector<int64_t>{int64_t{1} << 40, 1})
+                 .Run({Iota({1, 1, 2, 2}), Iota({1, 1, 1, 1})});
+  ASSERT_FALSE(big.ok());
+  EXPECT_NE(big.status().message().find("larger than"), std::string::npos) << big.status().message();
+  auto convt = OneOpGraph("ConvTranspose").In().In().Attr("strides", std::vector<int64_t>{1 << 24, 1 << 24})
+                   .Run({Iota({1, 1, 300, 300}), Iota({1, 1, 1, 1})});
+  ASSERT_FALSE(convt.ok());
+  EXPECT_EQ(convt.status().code(), StatusCode::kInvalidArgument) << convt.status().ToString();
+}
+
 TEST(ConvTranspose, StridePadsAndOutputShape) {
   const Tensor x = Tensor::FromVector<float>({1, 2}, {1, 1, 2});
   const Tensor w = Tensor::FromVector<float>({1, 1, 1}, {1, 1, 3});

@@ -75,6 +75,7 @@ class ConvTransposeKernel final : public Kernel {
                              std::to_string(maps) + "]");
     ASSIGN_OR_RETURN(WindowGeometry g, TransposeGeometry(attrs_, SpatialDims(x->shape()), kernel, output_padding_,
                                                          output_shape_, where_));
+    RETURN_IF_ERROR(CheckColumnBuffer(g, maps / group_, sizeof(double), where_));
     Shape out_shape{batch, maps};
     out_shape.insert(out_shape.end(), g.in.begin(), g.in.end());
     ASSIGN_OR_RETURN(Tensor * y, ctx.Output(0, x->dtype(), out_shape));

@@ -29,6 +29,9 @@ struct WindowAttrs {
   bool ceil_mode = false;
 };
 
+// Largest kernel_shape / strides / dilations / pads value accepted.
+inline constexpr int64_t kMaxWindowAttribute = int64_t{1} << 24;
+
 // Parses auto_pad, kernel_shape, strides, dilations, pads and ceil_mode and
 // checks their values (strides/dilations/kernel > 0, pads >= 0, lengths agree).
 Result<WindowAttrs> ParseWindowAttrs(const KernelInfo& info);
@@ -99,6 +102,10 @@ void GemmAccumulate(int64_t M, int64_t N, int64_t K, const T* A, int64_t lda, co
 template <class T>
 void ConvForward(const T* x, const T* w, const T* bias, T* y, int64_t batch, int64_t channels, int64_t maps,
                  int64_t group, const WindowGeometry& g, int threads, std::vector<T>& scratch);
+
+// Fails if the im2col buffer (channels * kernel * output positions) of
+// `elem_size`-byte elements would pass the tensor size limit.
+Status CheckColumnBuffer(const WindowGeometry& g, int64_t channels, size_t elem_size, const std::string& where);
 
 // Checks X [N, C, ...] and W [M, C/group, k...] against each other, the
 // group and the kernel_shape attribute; fills the spatial kernel.

@@ -39,6 +39,7 @@ Result<IntegerConvResult> IntegerConv(const Tensor& x, int32_t x_zp, const Tenso
     return InvalidArgument(where + ": bias must be int32 [" + std::to_string(maps) + "], got " +
                            std::string(DTypeOnnxName(bias->dtype())) + " " + ShapeToString(bias->shape()));
   ASSIGN_OR_RETURN(WindowGeometry g, ForwardGeometry(attrs, SpatialDims(x.shape()), kernel, where));
+  RETURN_IF_ERROR(CheckColumnBuffer(g, channels / group, sizeof(int32_t), where));
   IntegerConvResult r;
   r.shape = {batch, maps};
   r.shape.insert(r.shape.end(), g.out.begin(), g.out.end());

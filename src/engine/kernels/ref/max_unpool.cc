@@ -38,7 +38,10 @@ class MaxUnpoolKernel final : public Kernel {
     for (size_t d = 0; d < nd; ++d) {
       const int64_t s = attrs_.strides.empty() ? 1 : attrs_.strides[d];
       const int64_t pads = attrs_.pads.empty() ? 0 : attrs_.pads[d] + attrs_.pads[d + nd];
-      const int64_t o = (x->dim(static_cast<int64_t>(d) + 2) - 1) * s + attrs_.kernel_shape[d] - pads;
+      const __int128 wide = static_cast<__int128>(x->dim(static_cast<int64_t>(d) + 2) - 1) * s + attrs_.kernel_shape[d] - pads;
+      if (wide > (static_cast<__int128>(1) << 40))
+        return InvalidArgument(where_ + ": output size in spatial dim " + std::to_string(d) + " is too large");
+      const int64_t o = static_cast<int64_t>(wide);
       if (o <= 0) return InvalidArgument(where_ + ": pads leave no output in spatial dim " + std::to_string(d));
       natural.push_back(o);
     }
