@@ -123,8 +123,7 @@ Result<WindowGeometry> ForwardGeometry(const WindowAttrs& attrs, const std::vect
 }
 
 Result<WindowGeometry> TransposeGeometry(const WindowAttrs& attrs, const std::vector<int64_t>& in,
-                                         const std::vector<int64_t>& kernel,
-                                         const std::vector<int64_t>& output_padding,
+                                         const std::vector<int64_t>& kernel, const std::vector<int64_t>& output_padding,
                                          const std::vector<int64_t>& output_shape, const std::string& where) {
   const size_t nd = in.size();
   if (nd == 0) return InvalidArgument(where + ": input needs at least one spatial dimension (shape [N, C, d1, ...])");
@@ -136,8 +135,8 @@ Result<WindowGeometry> TransposeGeometry(const WindowAttrs& attrs, const std::ve
   RETURN_IF_ERROR(CheckLength(attrs.pads, 2 * nd, "pads", where));
   RETURN_IF_ERROR(CheckLength(output_padding, nd, "output_padding", where));
   if (!output_shape.empty() && output_shape.size() != nd && output_shape.size() != nd + 2)
-    return InvalidArgument(where + ": attribute 'output_shape' " + Join(output_shape) + " needs " +
-                           std::to_string(nd) + " spatial values");
+    return InvalidArgument(where + ": attribute 'output_shape' " + Join(output_shape) + " needs " + std::to_string(nd) +
+                           " spatial values");
   // In the returned geometry `in` is the ConvTranspose output and `out` its input.
   WindowGeometry g;
   g.out = in;
@@ -186,7 +185,8 @@ Result<WindowGeometry> TransposeGeometry(const WindowAttrs& attrs, const std::ve
 
 Status CheckColumnBuffer(const WindowGeometry& g, int64_t channels, size_t elem_size, const std::string& where) {
   __int128 bytes = static_cast<__int128>(channels) * static_cast<__int128>(elem_size);
-  for (size_t d = 0; d < g.rank() && bytes <= kMaxTensorBytes; ++d) bytes *= static_cast<__int128>(g.kernel[d]) * g.out[d];
+  for (size_t d = 0; d < g.rank() && bytes <= kMaxTensorBytes; ++d)
+    bytes *= static_cast<__int128>(g.kernel[d]) * g.out[d];
   if (bytes > kMaxTensorBytes)
     return InvalidArgument(where + ": the im2col buffer for kernel " + Join(g.kernel) + " over output " + Join(g.out) +
                            " would exceed " + std::to_string(kMaxTensorBytes >> 30) + " GiB");
@@ -198,8 +198,8 @@ Status CheckConvShapes(const Shape& x, const Shape& w, int64_t group, const Wind
   if (x.size() < 3)
     return InvalidArgument(where + ": input X has shape " + ShapeToString(x) + "; expected [N, C, d1, ...]");
   if (w.size() != x.size())
-    return InvalidArgument(where + ": weight W has shape " + ShapeToString(w) + " but X has shape " +
-                           ShapeToString(x) + "; both need the same rank");
+    return InvalidArgument(where + ": weight W has shape " + ShapeToString(w) + " but X has shape " + ShapeToString(x) +
+                           "; both need the same rank");
   if (group <= 0) return InvalidArgument(where + ": attribute 'group' must be positive, got " + std::to_string(group));
   if (x[1] % group != 0)
     return InvalidArgument(where + ": input channels " + std::to_string(x[1]) + " are not divisible by group " +

@@ -47,25 +47,44 @@ TEST(MatMulInteger, BroadcastsBatchesAndHandlesVectors) {
 }
 
 TEST(ConvInteger, PaddingContributesZeroThroughTheZeroPoint) {
-  auto out = OneOpGraph("ConvInteger", 10).In().In().In().Attr("pads", std::vector<int64_t>{1, 1, 1, 1}).Run(
-      {Tensor::FromVector<uint8_t>({5}, {1, 1, 1, 1}), Tensor::FromVector<uint8_t>({1, 1, 1, 1}, {1, 1, 2, 2}),
-       Tensor::Scalar<uint8_t>(5)});
+  auto out = OneOpGraph("ConvInteger", 10)
+                 .In()
+                 .In()
+                 .In()
+                 .Attr("pads", std::vector<int64_t>{1, 1, 1, 1})
+                 .Run({Tensor::FromVector<uint8_t>({5}, {1, 1, 1, 1}),
+                       Tensor::FromVector<uint8_t>({1, 1, 1, 1}, {1, 1, 2, 2}), Tensor::Scalar<uint8_t>(5)});
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_EQ((*out)[0].shape(), (Shape{1, 1, 2, 2}));
   EXPECT_EQ(Values<int32_t>((*out)[0]), (std::vector<int32_t>{0, 0, 0, 0}));
-  auto plain = OneOpGraph("ConvInteger", 10).In().In().In().In().Run(
-      {Tensor::FromVector<uint8_t>({2, 3, 4, 5}, {1, 1, 2, 2}), Tensor::FromVector<uint8_t>({3}, {1, 1, 1, 1}),
-       Tensor::Scalar<uint8_t>(1), Tensor::Scalar<uint8_t>(1)});
+  auto plain =
+      OneOpGraph("ConvInteger", 10)
+          .In()
+          .In()
+          .In()
+          .In()
+          .Run({Tensor::FromVector<uint8_t>({2, 3, 4, 5}, {1, 1, 2, 2}), Tensor::FromVector<uint8_t>({3}, {1, 1, 1, 1}),
+                Tensor::Scalar<uint8_t>(1), Tensor::Scalar<uint8_t>(1)});
   ASSERT_TRUE(plain.ok()) << plain.status().ToString();
   EXPECT_EQ(Values<int32_t>((*plain)[0]), (std::vector<int32_t>{2, 4, 6, 8}));
 }
 
 TEST(QLinearConv, PerChannelWeightScalesAndBias) {
-  auto out = OneOpGraph("QLinearConv", 10).In().In().In().In().In().In().In().In().In().Run(
-      {Tensor::FromVector<uint8_t>({10, 20}, {1, 1, 1, 2}), Tensor::Scalar<float>(0.5f), Tensor::Scalar<uint8_t>(0),
-       Tensor::FromVector<int8_t>({1, -1}, {2, 1, 1, 1}), Tensor::FromVector<float>({1, 2}, {2}),
-       Tensor::FromVector<int8_t>({0, 0}, {2}), Tensor::Scalar<float>(1), Tensor::Scalar<uint8_t>(100),
-       Tensor::FromVector<int32_t>({4, 0}, {2})});
+  auto out =
+      OneOpGraph("QLinearConv", 10)
+          .In()
+          .In()
+          .In()
+          .In()
+          .In()
+          .In()
+          .In()
+          .In()
+          .In()
+          .Run({Tensor::FromVector<uint8_t>({10, 20}, {1, 1, 1, 2}), Tensor::Scalar<float>(0.5f),
+                Tensor::Scalar<uint8_t>(0), Tensor::FromVector<int8_t>({1, -1}, {2, 1, 1, 1}),
+                Tensor::FromVector<float>({1, 2}, {2}), Tensor::FromVector<int8_t>({0, 0}, {2}),
+                Tensor::Scalar<float>(1), Tensor::Scalar<uint8_t>(100), Tensor::FromVector<int32_t>({4, 0}, {2})});
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_EQ((*out)[0].dtype(), DType::kUint8);
   EXPECT_EQ(Values<uint8_t>((*out)[0]), (std::vector<uint8_t>{107, 112, 90, 80}));
@@ -73,10 +92,18 @@ TEST(QLinearConv, PerChannelWeightScalesAndBias) {
 
 TEST(QLinearConv, BadScalesAreErrors) {
   auto run = [](Tensor w_scale) {
-    return OneOpGraph("QLinearConv", 10).In().In().In().In().In().In().In().In().Run(
-        {Tensor::FromVector<uint8_t>({10, 20}, {1, 1, 1, 2}), Tensor::Scalar<float>(0.5f), Tensor::Scalar<uint8_t>(0),
-         Tensor::FromVector<int8_t>({1, -1}, {2, 1, 1, 1}), w_scale, Tensor::Scalar<int8_t>(0),
-         Tensor::Scalar<float>(1), Tensor::Scalar<uint8_t>(100)});
+    return OneOpGraph("QLinearConv", 10)
+        .In()
+        .In()
+        .In()
+        .In()
+        .In()
+        .In()
+        .In()
+        .In()
+        .Run({Tensor::FromVector<uint8_t>({10, 20}, {1, 1, 1, 2}), Tensor::Scalar<float>(0.5f),
+              Tensor::Scalar<uint8_t>(0), Tensor::FromVector<int8_t>({1, -1}, {2, 1, 1, 1}), w_scale,
+              Tensor::Scalar<int8_t>(0), Tensor::Scalar<float>(1), Tensor::Scalar<uint8_t>(100)});
   };
   ExpectInvalid(run(Tensor::FromVector<float>({1, 2, 3}, {3})), "w_scale");
   ExpectInvalid(run(Tensor::Scalar<float>(-1)), "positive");
@@ -84,10 +111,18 @@ TEST(QLinearConv, BadScalesAreErrors) {
 
 TEST(QLinearMatMul, RequantizesAndSaturates) {
   auto run = [](float y_scale) {
-    return OneOpGraph("QLinearMatMul", 10).In().In().In().In().In().In().In().In().Run(
-        {Tensor::FromVector<uint8_t>({2, 4}, {1, 2}), Tensor::Scalar<float>(0.5f), Tensor::Scalar<uint8_t>(0),
-         Tensor::FromVector<uint8_t>({1, 1}, {2, 1}), Tensor::Scalar<float>(1), Tensor::Scalar<uint8_t>(0),
-         Tensor::Scalar<float>(y_scale), Tensor::Scalar<int8_t>(-1)});
+    return OneOpGraph("QLinearMatMul", 10)
+        .In()
+        .In()
+        .In()
+        .In()
+        .In()
+        .In()
+        .In()
+        .In()
+        .Run({Tensor::FromVector<uint8_t>({2, 4}, {1, 2}), Tensor::Scalar<float>(0.5f), Tensor::Scalar<uint8_t>(0),
+              Tensor::FromVector<uint8_t>({1, 1}, {2, 1}), Tensor::Scalar<float>(1), Tensor::Scalar<uint8_t>(0),
+              Tensor::Scalar<float>(y_scale), Tensor::Scalar<int8_t>(-1)});
   };
   auto out = run(1);
   ASSERT_TRUE(out.ok()) << out.status().ToString();

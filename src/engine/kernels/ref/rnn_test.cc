@@ -21,8 +21,14 @@ void ExpectInvalid(const Result<std::vector<Tensor>>& r, const std::string& text
 
 // Hidden 1, input 1, W = R = 1, Relu: h_t = relu(x_t + h_{t-1}).
 OneOpGraph ReluRnn(const char* direction) {
-  return OneOpGraph("RNN").In().Const(F({1}, {1, 1, 1})).Const(F({1}, {1, 1, 1})).Attr("hidden_size", 1)
-      .Attr("activations", std::vector<std::string>{"Relu"}).Attr("direction", direction).Outputs(2);
+  return OneOpGraph("RNN")
+      .In()
+      .Const(F({1}, {1, 1, 1}))
+      .Const(F({1}, {1, 1, 1}))
+      .Attr("hidden_size", 1)
+      .Attr("activations", std::vector<std::string>{"Relu"})
+      .Attr("direction", direction)
+      .Outputs(2);
 }
 
 TEST(RNN, ForwardAndReverse) {
@@ -40,9 +46,16 @@ TEST(RNN, ForwardAndReverse) {
 
 TEST(RNN, SequenceLensZeroThePaddedSteps) {
   // Two directions sharing one activation list, batch 2 with lengths 2 and 1.
-  auto out = OneOpGraph("RNN").In().Const(F({1, 1}, {2, 1, 1})).Const(F({1, 1}, {2, 1, 1})).Omit().In()
-                 .Attr("hidden_size", 1).Attr("activations", std::vector<std::string>{"Relu"})
-                 .Attr("direction", "bidirectional").Outputs(2)
+  auto out = OneOpGraph("RNN")
+                 .In()
+                 .Const(F({1, 1}, {2, 1, 1}))
+                 .Const(F({1, 1}, {2, 1, 1}))
+                 .Omit()
+                 .In()
+                 .Attr("hidden_size", 1)
+                 .Attr("activations", std::vector<std::string>{"Relu"})
+                 .Attr("direction", "bidirectional")
+                 .Outputs(2)
                  .Run({F({1, 10, 2, 20}, {2, 2, 1}), Tensor::FromVector<int32_t>({2, 1}, {2})});
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   ASSERT_EQ((*out)[0].shape(), (Shape{2, 2, 2, 1}));  // [seq, dirs, batch, hidden]
@@ -52,8 +65,14 @@ TEST(RNN, SequenceLensZeroThePaddedSteps) {
 }
 
 TEST(RNN, BatchFirstLayout) {
-  auto out = OneOpGraph("RNN", 14).In().Const(F({1}, {1, 1, 1})).Const(F({1}, {1, 1, 1})).Attr("hidden_size", 1)
-                 .Attr("activations", std::vector<std::string>{"Relu"}).Attr("layout", 1).Outputs(2)
+  auto out = OneOpGraph("RNN", 14)
+                 .In()
+                 .Const(F({1}, {1, 1, 1}))
+                 .Const(F({1}, {1, 1, 1}))
+                 .Attr("hidden_size", 1)
+                 .Attr("activations", std::vector<std::string>{"Relu"})
+                 .Attr("layout", 1)
+                 .Outputs(2)
                  .Run({F({1, 2, 10, 20}, {2, 2, 1})});  // [batch, seq, input]
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_EQ((*out)[0].shape(), (Shape{2, 2, 1, 1}));  // [batch, seq, dirs, hidden]
@@ -68,8 +87,17 @@ TEST(GRU, LinearBeforeResetChangesWhereTheResetGateApplies) {
   const Tensor r = F({0, 0, 1}, {1, 3, 1});
   const Tensor b = F({0, 0, 0, 0, 0, 1}, {1, 6});
   auto run = [&](int lbr) {
-    return OneOpGraph("GRU").In().Const(w).Const(r).Const(b).Omit().Const(F({2}, {1, 1, 1})).Attr("hidden_size", 1)
-        .Attr("linear_before_reset", lbr).Outputs(2).Run({F({0}, {1, 1, 1})});
+    return OneOpGraph("GRU")
+        .In()
+        .Const(w)
+        .Const(r)
+        .Const(b)
+        .Omit()
+        .Const(F({2}, {1, 1, 1}))
+        .Attr("hidden_size", 1)
+        .Attr("linear_before_reset", lbr)
+        .Outputs(2)
+        .Run({F({0}, {1, 1, 1})});
   };
   auto before = run(0), after = run(1);
   ASSERT_TRUE(before.ok() && after.ok()) << before.status().ToString();
@@ -81,13 +109,32 @@ TEST(LSTM, ForgetGatePeepholeAndCellOutput) {
   const Tensor w = F(std::vector<float>(4, 0), {1, 4, 1});
   const Tensor r = F(std::vector<float>(4, 0), {1, 4, 1});
   const Tensor c0 = F({1}, {1, 1, 1});
-  auto plain = OneOpGraph("LSTM").In().Const(w).Const(r).Omit().Omit().Omit().Const(c0).Attr("hidden_size", 1)
-                   .Outputs(3).Run({F({0}, {1, 1, 1})});
+  auto plain = OneOpGraph("LSTM")
+                   .In()
+                   .Const(w)
+                   .Const(r)
+                   .Omit()
+                   .Omit()
+                   .Omit()
+                   .Const(c0)
+                   .Attr("hidden_size", 1)
+                   .Outputs(3)
+                   .Run({F({0}, {1, 1, 1})});
   ASSERT_TRUE(plain.ok()) << plain.status().ToString();
-  EXPECT_NEAR(Values((*plain)[2])[0], 0.5, 1e-6);                      // C = f * c0 = 0.5
-  EXPECT_NEAR(Values((*plain)[1])[0], 0.5 * std::tanh(0.5), 1e-6);     // H = o * tanh(C)
-  auto peep = OneOpGraph("LSTM").In().Const(w).Const(r).Omit().Omit().Omit().Const(c0).Const(F({0, 0, 2}, {1, 3}))
-                  .Attr("hidden_size", 1).Outputs(3).Run({F({0}, {1, 1, 1})});
+  EXPECT_NEAR(Values((*plain)[2])[0], 0.5, 1e-6);                   // C = f * c0 = 0.5
+  EXPECT_NEAR(Values((*plain)[1])[0], 0.5 * std::tanh(0.5), 1e-6);  // H = o * tanh(C)
+  auto peep = OneOpGraph("LSTM")
+                  .In()
+                  .Const(w)
+                  .Const(r)
+                  .Omit()
+                  .Omit()
+                  .Omit()
+                  .Const(c0)
+                  .Const(F({0, 0, 2}, {1, 3}))
+                  .Attr("hidden_size", 1)
+                  .Outputs(3)
+                  .Run({F({0}, {1, 1, 1})});
   ASSERT_TRUE(peep.ok()) << peep.status().ToString();
   const double c = 1.0 / (1.0 + std::exp(-2.0));
   EXPECT_NEAR(Values((*peep)[2])[0], c, 1e-6);
@@ -96,16 +143,30 @@ TEST(LSTM, ForgetGatePeepholeAndCellOutput) {
 
 TEST(Recurrent, BadShapesAndAttributes) {
   const Tensor x = F({1, 2}, {2, 1, 1});
-  ExpectInvalid(OneOpGraph("RNN").In().Const(F({1, 1}, {1, 2, 1})).Const(F({1}, {1, 1, 1})).Attr("hidden_size", 1).Run({x}),
-                "input W");
+  ExpectInvalid(
+      OneOpGraph("RNN").In().Const(F({1, 1}, {1, 2, 1})).Const(F({1}, {1, 1, 1})).Attr("hidden_size", 1).Run({x}),
+      "input W");
   ExpectInvalid(ReluRnn("sideways").Run({x}), "direction");
-  ExpectInvalid(OneOpGraph("RNN").In().Const(F({1}, {1, 1, 1})).Const(F({1}, {1, 1, 1}))
-                    .Attr("activations", std::vector<std::string>{"Swish"}).Run({x}),
+  ExpectInvalid(OneOpGraph("RNN")
+                    .In()
+                    .Const(F({1}, {1, 1, 1}))
+                    .Const(F({1}, {1, 1, 1}))
+                    .Attr("activations", std::vector<std::string>{"Swish"})
+                    .Run({x}),
                 "unknown activation");
-  ExpectInvalid(OneOpGraph("LSTM").In().Const(F({0, 0, 0, 0}, {1, 4, 1})).Const(F({0, 0, 0, 0}, {1, 4, 1}))
-                    .Attr("activations", std::vector<std::string>{"Sigmoid"}).Run({x}),
+  ExpectInvalid(OneOpGraph("LSTM")
+                    .In()
+                    .Const(F({0, 0, 0, 0}, {1, 4, 1}))
+                    .Const(F({0, 0, 0, 0}, {1, 4, 1}))
+                    .Attr("activations", std::vector<std::string>{"Sigmoid"})
+                    .Run({x}),
                 "activations");
-  ExpectInvalid(OneOpGraph("RNN").In().Const(F({1}, {1, 1, 1})).Const(F({1}, {1, 1, 1})).Omit().In()
+  ExpectInvalid(OneOpGraph("RNN")
+                    .In()
+                    .Const(F({1}, {1, 1, 1}))
+                    .Const(F({1}, {1, 1, 1}))
+                    .Omit()
+                    .In()
                     .Run({x, Tensor::FromVector<int32_t>({3}, {1})}),
                 "sequence_lens");
 }
