@@ -1,6 +1,7 @@
-// oneDNN BatchNormalization, inference form only (FP32): constant scale, B,
-// mean and var, one output. Training mode, training outputs, the legacy
-// spatial=0 form and non-constant statistics stay with the reference kernel.
+// oneDNN BatchNormalization, inference form only (FP32): scale, B, mean and
+// var (constant in real models; read per run, so inputs work too), one
+// output. Training mode, training outputs and the legacy spatial=0 form stay
+// with the reference kernel.
 #include "engine/kernels/dnnl/dnnl_common.h"
 
 namespace inferd::onednn {
@@ -10,9 +11,8 @@ using dnnl::memory;
 
 class BatchNormKernel final : public Kernel {
  public:
-  // params: scale, B, mean, var, each FP32 [C].
-  BatchNormKernel(std::vector<Tensor> params, float epsilon, std::string node, RefFallback fallback)
-      : params_(std::move(params)), epsilon_(epsilon), node_(std::move(node)), fallback_(std::move(fallback)) {}
+  BatchNormKernel(float epsilon, std::string node, RefFallback fallback)
+      : epsilon_(epsilon), node_(std::move(node)), fallback_(std::move(fallback)) {}
 
   std::string_view name() const override { return "dnnl.batchnorm"; }
 
@@ -20,15 +20,24 @@ class BatchNormKernel final : public Kernel {
     State& st = StateOf<State>(ctx);
     const Tensor* x = ctx.input(0);
     if (x == nullptr) return InvalidArgument(node_ + ": missing input X");
-    if (x->dtype() != DType::kFloat32 || x->rank() > 5) {
+    const Tensor* params[4] = {ctx.input(1), ctx.input(2), ctx.input(3), ctx.input(4)};
+    bool all_float = x->dtype() == DType::kFloat32;
+    for (const Tensor* p : params) {
+      if (p == nullptr) return InvalidArgument(node_ + ": needs inputs X, scale, B, input_mean and input_var");
+      all_float = all_float && p->dtype() == DType::kFloat32;
+    }
+    if (!all_float || x->rank() > 5) {
       const Status why = Unimplemented(node_ + ": dnnl.batchnorm takes FP32 with rank <= 5");
       LogFallback(name(), node_, why);
       return fallback_.Run(ctx, st.fallback_state(), why);
     }
-    const int64_t channels = params_[0].numel();
-    if (x->rank() < 2 || x->dim(1) != channels)
-      return InvalidArgument(node_ + ": X " + ShapeToString(x->shape()) + " must be [N, " + std::to_string(channels) +
-                             ", ...] to match scale, B, mean and var");
+    if (x->rank() < 2)
+      return InvalidArgument(node_ + ": X must be [N, C, ...], got " + ShapeToString(x->shape()));
+    const int64_t channels = x->dim(1);
+    for (const Tensor* p : params)
+      if (p->shape() != Shape{channels})
+        return InvalidArgument(node_ + ": scale, B, mean and var must be [" + std::to_string(channels) +
+                               "] for X " + ShapeToString(x->shape()) + ", got " + ShapeToString(p->shape()));
     ASSIGN_OR_RETURN(Tensor * out, ctx.Output(0, DType::kFloat32, x->shape()));
     if (out->numel() == 0) return Status::Ok();
 
@@ -48,7 +57,7 @@ class BatchNormKernel final : public Kernel {
         p.src = memory(md, CpuEngine(), nullptr);
         p.dst = memory(md, CpuEngine(), nullptr);
         const memory::desc cd = PlainDesc({channels});
-        for (size_t i = 0; i < 4; ++i) p.params.push_back(WrapMemory(cd, params_[i].raw()));
+        for (size_t i = 0; i < 4; ++i) p.params.push_back(memory(cd, CpuEngine(), nullptr));
         return Status::Ok();
       }));
       plan = &st.plans.Insert(key, std::move(p));
@@ -56,6 +65,7 @@ class BatchNormKernel final : public Kernel {
     return Guard(node_, [&]() -> Status {
       plan->src.set_data_handle(x->raw());
       plan->dst.set_data_handle(out->raw());
+      for (size_t i = 0; i < 4; ++i) plan->params[i].set_data_handle(params[i]->raw());
       plan->prim.execute(st.stream(), {{DNNL_ARG_SRC, plan->src},
                                        {DNNL_ARG_SCALE, plan->params[0]},
                                        {DNNL_ARG_SHIFT, plan->params[1]},
@@ -77,7 +87,6 @@ class BatchNormKernel final : public Kernel {
     PlanCache<Plan> plans;
   };
 
-  std::vector<Tensor> params_;
   float epsilon_;
   std::string node_;
   RefFallback fallback_;
@@ -85,24 +94,13 @@ class BatchNormKernel final : public Kernel {
 
 Result<std::unique_ptr<Kernel>> CreateBatchNorm(const KernelInfo& info) {
   const std::string node = info.node().Describe();
-  RETURN_IF_ERROR(AcceptFloatInputs(info, {0}));
+  RETURN_IF_ERROR(AcceptFloatInputs(info, {0, 1, 2, 3, 4}));
   if (info.opset() < 9 && info.GetInt("spatial", 1) == 0) return Unimplemented(node + ": spatial=0");
   if (info.opset() >= 14 && info.GetInt("training_mode", 0) != 0) return Unimplemented(node + ": training_mode");
   for (int i = 1; i < info.num_outputs(); ++i)
     if (info.has_output(i)) return Unimplemented(node + ": training outputs");
-  std::vector<Tensor> params;
-  for (int i = 1; i <= 4; ++i) {
-    const Tensor* t = info.constant_input(i);
-    if (t == nullptr || t->dtype() != DType::kFloat32 || t->rank() != 1)
-      return Unimplemented(node + ": dnnl.batchnorm needs constant FP32 [C] scale, B, mean and var");
-    params.push_back(*t);
-  }
-  for (const Tensor& t : params)
-    if (t.numel() != params[0].numel())
-      return info.Error("scale, B, mean and var must have the same length, got " +
-                        ShapeToString(params[0].shape()) + " and " + ShapeToString(t.shape()));
-  return std::unique_ptr<Kernel>(std::make_unique<BatchNormKernel>(
-      std::move(params), info.GetFloat("epsilon", 1e-5f), node, RefFallback::Create(info)));
+  return std::unique_ptr<Kernel>(
+      std::make_unique<BatchNormKernel>(info.GetFloat("epsilon", 1e-5f), node, RefFallback::Create(info)));
 }
 
 }  // namespace

@@ -161,12 +161,24 @@ TEST(DnnlConv, BadInputsAreInvalidArgument) {
   EXPECT_EQ((*out)[0].shape(), (Shape{0, 4, 3, 3}));
 }
 
-TEST(DnnlConv, DynamicWeightsAreLeftToTheReference) {
+TEST(DnnlConv, DynamicWeightsMatchReference) {
   std::mt19937 rng(6);
+  for (const ConvCase& c : {ConvCase{{2, 8, 9, 9}, {16, 8, 3, 3}, 1, {}, {}, {1, 1, 1, 1}},
+                            ConvCase{{1, 8, 7, 7}, {8, 1, 3, 3}, 8, {2, 2}},
+                            ConvCase{{1, 4, 10}, {2, 2, 3}, 2, {}, {2}}}) {
+    auto in = Inputs(c, rng);
+    in[1].constant = false;
+    in[2].constant = false;
+    CompareOneNode("Conv", in, Attrs(c), "dynamic W " + Describe(c));
+  }
+  // A W whose shape disagrees with X is caught at run time.
   const std::vector<GraphInput> in = {{"x", RandomTensor({1, 3, 5, 5}, rng)}, {"w", RandomTensor({4, 3, 3, 3}, rng)}};
   auto model = CompileOrDie(MakeGraph({MakeNode("Conv", {"x", "w"}, {"y"})}, in), {});
   ASSERT_TRUE(model);
-  EXPECT_EQ(model->step_kernel_name(0), "ref");
+  EXPECT_EQ(model->step_kernel_name(0), "dnnl.conv");
+  auto bad = model->Run({RandomTensor({1, 3, 5, 5}, rng), RandomTensor({4, 2, 3, 3}, rng)});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument) << bad.status().ToString();
 }
 
 }  // namespace
