@@ -1,6 +1,5 @@
 // Runs the `inferd` binary and checks exit codes, messages and output files.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <onnx/onnx_pb.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -8,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "common/npy.h"
@@ -34,8 +34,10 @@ void Declare(onnx::ValueInfoProto* v, const std::string& name, const std::vector
   tt->set_elem_type(onnx::TensorProto::FLOAT);
   auto* shape = tt->mutable_shape();
   for (const auto& d : dims) {
-    if (std::isdigit(static_cast<unsigned char>(d[0]))) shape->add_dim()->set_dim_value(std::stoll(d));
-    else shape->add_dim()->set_dim_param(d);
+    if (std::isdigit(static_cast<unsigned char>(d[0])))
+      shape->add_dim()->set_dim_value(std::stoll(d));
+    else
+      shape->add_dim()->set_dim_param(d);
   }
 }
 
