@@ -117,7 +117,7 @@ Result<std::unique_ptr<Kernel>> CreateSqueeze(const KernelInfo& info) {
     ASSIGN_OR_RETURN(auto axes, ReadAxes(ctx, from_input, attr));
     const Shape& in = x->shape();
     std::vector<bool> drop(in.size(), false);
-    if (axes) {
+    if (axes && !axes->empty()) {  // empty axes mean "all size-1 dims", as in ONNX Runtime
       ASSIGN_OR_RETURN(std::vector<int64_t> norm, NormalizeAxes(*axes, x->rank(), "axis"));
       for (int64_t a : norm) {
         if (in[static_cast<size_t>(a)] != 1)

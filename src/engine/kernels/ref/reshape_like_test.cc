@@ -65,6 +65,9 @@ TEST(Squeeze, AttributeBefore13InputFrom13) {
   EXPECT_EQ((*v11)[0].shape(), (Shape{1, 3}));
   auto v13 = RunOp("Squeeze", 13, {In(Iota({1, 3, 1}))});
   EXPECT_EQ((*v13)[0].shape(), (Shape{3}));
+  auto empty = RunOp("Squeeze", 13, {In(Iota({1, 3, 1})), In(Tensor::FromVector<int64_t>({}, {0}))});
+  ASSERT_TRUE(empty.ok()) << empty.status().ToString();
+  EXPECT_EQ((*empty)[0].shape(), (Shape{3}));
   auto bad = RunOp("Squeeze", 13, {In(Iota({1, 3})), In(Tensor::FromVector<int64_t>({1}, {1}))});
   EXPECT_TRUE(Contains(bad.status(), "not 1")) << bad.status().message();
   auto range = RunOp("Squeeze", 13, {In(Iota({1, 3})), In(Tensor::FromVector<int64_t>({2}, {1}))});

@@ -13,7 +13,17 @@ namespace inferd::ref {
 namespace {
 
 enum class Mode { kNearest, kLinear, kCubic };
-enum class Coord { kHalfPixel, kPytorchHalfPixel, kAlignCorners, kAsymmetric, kTfHalfPixelForNN, kTfCropAndResize };
+enum class Coord {
+  kHalfPixel,
+  kHalfPixelSymmetric,
+  kPytorchHalfPixel,
+  kAlignCorners,
+  kAsymmetric,
+  kTfHalfPixelForNN,
+  kTfCropAndResize
+};
+// Opset 18: how `sizes` is honoured when it would change the aspect ratio.
+enum class KeepAspect { kStretch, kNotLarger, kNotSmaller };
 // kSimple is Resize-10 / Upsample: floor when upsampling, ceil when downsampling (as ONNX Runtime does).
 enum class Nearest { kRoundPreferFloor, kRoundPreferCeil, kFloor, kCeil, kSimple };
 
@@ -27,6 +37,8 @@ struct ResizeConfig {
   // Where the inputs are: scales/sizes/roi input index, -1 if not an input.
   int roi_input = -1, scales_input = -1, sizes_input = -1;
   std::vector<float> scales_attr;  // Upsample-7
+  std::optional<std::vector<int64_t>> axes;  // opset 18: the axes scales/sizes/roi refer to
+  KeepAspect keep_aspect = KeepAspect::kStretch;
 };
 
 // The input samples and weights one output coordinate reads along one axis.
@@ -44,11 +56,16 @@ std::array<double, 4> CubicCoeffs(double r, double a) {
 }
 
 // Input coordinate for output coordinate x along an axis (see the Resize spec).
-double OriginalCoord(const ResizeConfig& c, double x, double scale, int64_t in_len, double roi_start,
-                     double roi_end) {
+double OriginalCoord(const ResizeConfig& c, double x, double scale, int64_t in_len, int64_t out_len,
+                     double roi_start, double roi_end) {
   const double out_width = scale * static_cast<double>(in_len);
   switch (c.coord) {
     case Coord::kHalfPixel: return (x + 0.5) / scale - 0.5;
+    case Coord::kHalfPixelSymmetric: {
+      const double adjustment = static_cast<double>(out_len) / out_width;
+      const double offset = static_cast<double>(in_len) / 2 * (1 - adjustment);
+      return offset + (x + 0.5) / scale - 0.5;
+    }
     case Coord::kPytorchHalfPixel: return out_width == 1 ? -0.5 : (x + 0.5) / scale - 0.5;
     case Coord::kAlignCorners:
       return out_width == 1 ? 0.0 : x * static_cast<double>(in_len - 1) / (out_width - 1);
@@ -66,7 +83,7 @@ double OriginalCoord(const ResizeConfig& c, double x, double scale, int64_t in_l
 Taps AxisTaps(const ResizeConfig& c, int64_t x, double scale, int64_t in_len, int64_t out_len, double roi_start,
               double roi_end) {
   Taps t;
-  const double xo = OriginalCoord(c, static_cast<double>(x), scale, in_len, roi_start, roi_end);
+  const double xo = OriginalCoord(c, static_cast<double>(x), scale, in_len, out_len, roi_start, roi_end);
   if (c.coord == Coord::kTfCropAndResize && (xo < 0 || xo > static_cast<double>(in_len - 1))) {
     t.outside = true;
     return t;
@@ -126,7 +143,6 @@ Taps AxisTaps(const ResizeConfig& c, int64_t x, double scale, int64_t in_len, in
     t.weight[static_cast<size_t>(t.n)] = w[static_cast<size_t>(k)];
     ++t.n;
   }
-  (void)out_len;
   return t;
 }
 
@@ -143,39 +159,63 @@ Status ResizeRun(KernelContext& ctx, const ResizeConfig& c) {
   if (x == nullptr) return InvalidArgument("X (input 0) is missing");
   const size_t r = static_cast<size_t>(x->rank());
   const Shape& in = x->shape();
-  std::vector<double> scales;
-  Shape out_shape(r);
+  // The axes that scales / sizes / roi describe (all, unless the opset-18 attribute says otherwise).
+  std::vector<int64_t> axes;
+  if (c.axes) {
+    ASSIGN_OR_RETURN(axes, NormalizeAxes(*c.axes, x->rank(), "axis"));
+  } else {
+    for (size_t i = 0; i < r; ++i) axes.push_back(static_cast<int64_t>(i));
+  }
+  const size_t k = axes.size();
+  std::vector<double> scales(r, 1.0);
+  Shape out_shape = in;
   const Tensor* sizes_t = c.sizes_input >= 0 ? ctx.input(c.sizes_input) : nullptr;
   const Tensor* scales_t = c.scales_input >= 0 ? ctx.input(c.scales_input) : nullptr;
   if (sizes_t != nullptr && sizes_t->numel() > 0) {
     if (scales_t != nullptr && scales_t->numel() > 0) return InvalidArgument("only one of scales and sizes may be given");
     ASSIGN_OR_RETURN(std::vector<int64_t> sizes, ReadInts(*sizes_t, "sizes"));
-    if (sizes.size() != r)
-      return InvalidArgument("sizes " + ShapeToString(sizes) + " must have one entry per input dimension (" +
-                             std::to_string(r) + ")");
-    for (size_t i = 0; i < r; ++i) {
-      if (sizes[i] < 0) return InvalidArgument("sizes " + ShapeToString(sizes) + " has a negative entry");
-      if (in[i] == 0 && sizes[i] != 0) return InvalidArgument("cannot resize an empty dimension to a non-empty one");
-      out_shape[i] = sizes[i];
-      scales.push_back(in[i] == 0 ? 1.0 : static_cast<double>(sizes[i]) / static_cast<double>(in[i]));
+    if (sizes.size() != k)
+      return InvalidArgument("sizes " + ShapeToString(sizes) + " must have " + std::to_string(k) +
+                             " entries (one per resized axis)");
+    for (size_t j = 0; j < k; ++j) {
+      const size_t a = static_cast<size_t>(axes[j]);
+      if (sizes[j] < 0) return InvalidArgument("sizes " + ShapeToString(sizes) + " has a negative entry");
+      if (in[a] == 0 && sizes[j] != 0) return InvalidArgument("cannot resize an empty dimension to a non-empty one");
+      out_shape[a] = sizes[j];
+      scales[a] = in[a] == 0 ? 1.0 : static_cast<double>(sizes[j]) / static_cast<double>(in[a]);
+    }
+    if (c.keep_aspect != KeepAspect::kStretch && k > 0) {
+      // One scale for every resized axis: the smallest (not_larger) or largest (not_smaller).
+      double scale = scales[static_cast<size_t>(axes[0])];
+      for (int64_t a : axes)
+        scale = c.keep_aspect == KeepAspect::kNotLarger ? std::min(scale, scales[static_cast<size_t>(a)])
+                                                        : std::max(scale, scales[static_cast<size_t>(a)]);
+      for (int64_t a : axes) {
+        scales[static_cast<size_t>(a)] = scale;
+        out_shape[static_cast<size_t>(a)] =
+            static_cast<int64_t>(std::floor(scale * static_cast<double>(in[static_cast<size_t>(a)]) + 0.5));
+      }
     }
   } else {
+    std::vector<double> given;
     if (scales_t != nullptr) {
-      ASSIGN_OR_RETURN(scales, ReadFloats(*scales_t, "scales"));
+      ASSIGN_OR_RETURN(given, ReadFloats(*scales_t, "scales"));
     } else if (!c.scales_attr.empty()) {
-      scales.assign(c.scales_attr.begin(), c.scales_attr.end());
+      given.assign(c.scales_attr.begin(), c.scales_attr.end());
     } else {
       return InvalidArgument("one of scales and sizes must be given");
     }
-    if (scales.size() != r)
-      return InvalidArgument("scales has " + std::to_string(scales.size()) + " entries for an input of rank " +
-                             std::to_string(r));
-    for (size_t i = 0; i < r; ++i) {
-      if (!(scales[i] > 0) || !std::isfinite(scales[i]))
-        return InvalidArgument("scales must be positive and finite, got " + std::to_string(scales[i]));
-      const double n = std::floor(static_cast<double>(in[i]) * scales[i]);
-      if (n > 9.2e18) return InvalidArgument("output size along axis " + std::to_string(i) + " is too large");
-      out_shape[i] = static_cast<int64_t>(n);
+    if (given.size() != k)
+      return InvalidArgument("scales has " + std::to_string(given.size()) + " entries for an input of rank " +
+                             std::to_string(r) + (c.axes ? " resized along " + std::to_string(k) + " axes" : ""));
+    for (size_t j = 0; j < k; ++j) {
+      const size_t a = static_cast<size_t>(axes[j]);
+      if (!(given[j] > 0) || !std::isfinite(given[j]))
+        return InvalidArgument("scales must be positive and finite, got " + std::to_string(given[j]));
+      const double n = std::floor(static_cast<double>(in[a]) * given[j]);
+      if (n > 9.2e18) return InvalidArgument("output size along axis " + std::to_string(a) + " is too large");
+      out_shape[a] = static_cast<int64_t>(n);
+      scales[a] = given[j];
     }
   }
   std::vector<double> roi(2 * r, 0.0);
@@ -183,9 +223,13 @@ Status ResizeRun(KernelContext& ctx, const ResizeConfig& c) {
   if (c.coord == Coord::kTfCropAndResize) {
     const Tensor* roi_t = c.roi_input >= 0 ? ctx.input(c.roi_input) : nullptr;
     if (roi_t == nullptr || roi_t->numel() == 0) return InvalidArgument("tf_crop_and_resize needs roi");
-    ASSIGN_OR_RETURN(roi, ReadFloats(*roi_t, "roi"));
-    if (roi.size() != 2 * r)
-      return InvalidArgument("roi must have " + std::to_string(2 * r) + " entries, got " + std::to_string(roi.size()));
+    ASSIGN_OR_RETURN(std::vector<double> given, ReadFloats(*roi_t, "roi"));
+    if (given.size() != 2 * k)
+      return InvalidArgument("roi must have " + std::to_string(2 * k) + " entries, got " + std::to_string(given.size()));
+    for (size_t j = 0; j < k; ++j) {
+      roi[static_cast<size_t>(axes[j])] = given[j];
+      roi[r + static_cast<size_t>(axes[j])] = given[k + j];
+    }
   }
   RETURN_IF_ERROR(CheckComputedShape(out_shape, x->dtype(), "output shape"));
   ASSIGN_OR_RETURN(Tensor * out, ctx.Output(0, x->dtype(), out_shape));
@@ -271,7 +315,7 @@ Result<std::unique_ptr<Kernel>> CreateResize(const KernelInfo& info) {
     else if (ctm == "asymmetric") c.coord = Coord::kAsymmetric;
     else if (ctm == "tf_half_pixel_for_nn") c.coord = Coord::kTfHalfPixelForNN;
     else if (ctm == "tf_crop_and_resize") c.coord = Coord::kTfCropAndResize;
-    else if (ctm == "half_pixel_symmetric") return Unimplemented("Resize: coordinate_transformation_mode half_pixel_symmetric is not supported");
+    else if (ctm == "half_pixel_symmetric") c.coord = Coord::kHalfPixelSymmetric;
     else return info.Error("unknown coordinate_transformation_mode '" + ctm + "'");
     const std::string nm = info.GetString("nearest_mode", "round_prefer_floor");
     if (nm == "round_prefer_floor") c.nearest = Nearest::kRoundPreferFloor;
@@ -282,11 +326,14 @@ Result<std::unique_ptr<Kernel>> CreateResize(const KernelInfo& info) {
     c.cubic_a = info.GetFloat("cubic_coeff_a", -0.75f);
     c.exclude_outside = info.GetInt("exclude_outside", 0) != 0;
     c.extrapolation = info.GetFloat("extrapolation_value", 0.0f);
-    // Opset 18 additions this kernel does not implement.
+    // Opset 18 additions.
     if (info.GetInt("antialias", 0) != 0) return Unimplemented("Resize: antialias is not supported");
-    if (info.HasAttribute("axes")) return Unimplemented("Resize: the axes attribute is not supported");
-    if (info.GetString("keep_aspect_ratio_policy", "stretch") != "stretch")
-      return Unimplemented("Resize: keep_aspect_ratio_policy other than stretch is not supported");
+    if (info.HasAttribute("axes")) c.axes = info.GetInts("axes");
+    const std::string keep = info.GetString("keep_aspect_ratio_policy", "stretch");
+    if (keep == "stretch") c.keep_aspect = KeepAspect::kStretch;
+    else if (keep == "not_larger") c.keep_aspect = KeepAspect::kNotLarger;
+    else if (keep == "not_smaller") c.keep_aspect = KeepAspect::kNotSmaller;
+    else return info.Error("unknown keep_aspect_ratio_policy '" + keep + "'");
   }
   return std::unique_ptr<Kernel>(
       std::make_unique<FunctionKernel>([c](KernelContext& ctx) { return ResizeRun(ctx, c); }));

@@ -73,6 +73,27 @@ TEST(Resize, IntegerDataRoundsAndSaturates) {
   EXPECT_EQ(Values((*out)[0]), (std::vector<double>{0, 64, 191, 255}));
 }
 
+TEST(Resize, Opset18AxesKeepAspectAndSymmetricHalfPixel) {
+  auto axes = RunOp("Resize", 18, {In(F32({1, 2}, {1, 2})), Omitted(), In(F32({2}, {1}))}, {{"axes", IntsAttr({1})}});
+  ASSERT_TRUE(axes.ok()) << axes.status().ToString();
+  EXPECT_EQ((*axes)[0].shape(), (Shape{1, 4}));
+  ExpectNear((*axes)[0], {1, 1, 2, 2});
+  // sizes [2,2] on [2,4]: scales 1 and 0.5; not_larger takes 0.5 for both axes.
+  auto keep = RunOp("Resize", 18, {In(F32({0, 1, 2, 3, 4, 5, 6, 7}, {2, 4})), Omitted(), Omitted(), In(I64({2, 2}))},
+                    {{"keep_aspect_ratio_policy", StringAttr("not_larger")}});
+  ASSERT_TRUE(keep.ok()) << keep.status().ToString();
+  EXPECT_EQ((*keep)[0].shape(), (Shape{1, 2}));
+  // 4 -> floor(2.4) = 2 samples; offset 4/2 * (1 - 2/2.4) = 1/3; coordinates 2/3 and 7/3.
+  auto sym = RunOp("Resize", 19, {In(F32({0, 10, 20, 30}, {4})), Omitted(), In(F32({0.6f}, {1}))},
+                   {{"mode", StringAttr("linear")}, {"coordinate_transformation_mode", StringAttr("half_pixel_symmetric")}});
+  ASSERT_TRUE(sym.ok()) << sym.status().ToString();
+  ExpectNear((*sym)[0], {20.0 / 3, 70.0 / 3});
+  auto bad_axes = RunOp("Resize", 18, {In(F32({1, 2}, {1, 2})), Omitted(), In(F32({2}, {1}))}, {{"axes", IntsAttr({2})}});
+  EXPECT_TRUE(Contains(bad_axes.status(), "out of range")) << bad_axes.status().message();
+  auto anti = RunOp("Resize", 18, {In(F32({1, 2}, {2})), Omitted(), In(F32({2}, {1}))}, {{"antialias", IntAttr(1)}});
+  EXPECT_EQ(anti.status().code(), StatusCode::kUnimplemented);
+}
+
 TEST(Resize, Errors) {
   auto len = RunOp("Resize", 13, {In(F32({1, 2}, {2})), Omitted(), In(F32({2, 2}, {2}))});
   EXPECT_TRUE(Contains(len.status(), "rank 1")) << len.status().message();

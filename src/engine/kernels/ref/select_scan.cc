@@ -12,7 +12,7 @@ Result<std::unique_ptr<Kernel>> MakeKernel(FunctionKernel::Fn fn) {
 }
 
 // Whether element i of a numeric or bool tensor is non-zero.
-Result<std::vector<bool>> NonZeroMask(const Tensor& t, const std::string& what) {
+Result<std::vector<bool>> NonZeroMask(const Tensor& t, const std::string& op, const std::string& what) {
   std::vector<bool> mask(static_cast<size_t>(t.numel()));
   RETURN_IF_ERROR(DispatchAll(
       t.dtype(),
@@ -22,7 +22,7 @@ Result<std::vector<bool>> NonZeroMask(const Tensor& t, const std::string& what) 
         for (int64_t i = 0; i < t.numel(); ++i) mask[static_cast<size_t>(i)] = ToDouble(p[i]) != 0.0;
         return Status::Ok();
       },
-      [&] { return UnsupportedType("", t.dtype(), what); }));
+      [&] { return UnsupportedType(op, t.dtype(), what); }));
   return mask;
 }
 
@@ -36,7 +36,7 @@ Result<std::unique_ptr<Kernel>> CreateCompress(const KernelInfo& info) {
     const Tensor* cond = ctx.input(1);
     if (x == nullptr || cond == nullptr) return InvalidArgument("Compress needs input and condition");
     if (cond->rank() != 1) return InvalidArgument("condition must be 1-D, got " + ShapeToString(cond->shape()));
-    ASSIGN_OR_RETURN(std::vector<bool> keep, NonZeroMask(*cond, "condition"));
+    ASSIGN_OR_RETURN(std::vector<bool> keep, NonZeroMask(*cond, "Compress", "condition"));
     // Without an axis the input is flattened first.
     Shape shape = axis ? x->shape() : Shape{x->numel()};
     int64_t a = 0;
@@ -73,7 +73,7 @@ Result<std::unique_ptr<Kernel>> CreateNonZero(const KernelInfo&) {
   return MakeKernel([](KernelContext& ctx) -> Status {
     const Tensor* x = ctx.input(0);
     if (x == nullptr) return InvalidArgument("input (input 0) is missing");
-    ASSIGN_OR_RETURN(std::vector<bool> mask, NonZeroMask(*x, "input"));
+    ASSIGN_OR_RETURN(std::vector<bool> mask, NonZeroMask(*x, "NonZero", "input"));
     const int64_t nnz = std::count(mask.begin(), mask.end(), true);
     const int64_t r = x->rank();
     ASSIGN_OR_RETURN(Tensor * out, ctx.Output(0, DType::kInt64, {r, nnz}));
