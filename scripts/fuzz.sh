@@ -5,7 +5,8 @@
 # onnx_loader_fuzz (ASan + UBSan), seeds build-fuzz/corpus with small ONNX
 # node-test models and runs. Crash reproducers land in build-fuzz/crashes/;
 # replay one with: build-fuzz/tests/fuzz/onnx_loader_fuzz build-fuzz/crashes/crash-...
-# Extra libFuzzer flags can be given in INFERD_FUZZ_FLAGS.
+# Extra libFuzzer flags can be given in INFERD_FUZZ_FLAGS; INFERD_FUZZ_RUN=1
+# also runs each model that compiles on zero inputs (reaches the kernels).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_TO_RUN=${1:-60}
@@ -31,4 +32,4 @@ echo "fuzzing for ${SECONDS_TO_RUN}s with $(ls "$CORPUS" | wc -l) corpus files"
 ASAN_OPTIONS=detect_leaks=0 \
 "$BUILD_DIR/tests/fuzz/onnx_loader_fuzz" "$CORPUS" \
   -max_total_time="$SECONDS_TO_RUN" -timeout=10 -rss_limit_mb=3072 -malloc_limit_mb=2048 -max_len=16384 \
-  -artifact_prefix="$CRASHES/" -print_final_stats=1 ${INFERD_FUZZ_FLAGS:-}
+  -dict=tests/fuzz/onnx.dict -artifact_prefix="$CRASHES/" -print_final_stats=1 ${INFERD_FUZZ_FLAGS:-}

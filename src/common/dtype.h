@@ -73,11 +73,13 @@ template <> struct DTypeOf<std::string> { static constexpr DType value = DType::
 // type for `dtype`. Usage:
 //   return DispatchNumeric(t.dtype(), [&](auto tag) { using T = decltype(tag); ... });
 // Each returns the lambda's result; for an unsupported dtype it calls
-// `unsupported()` instead.
+// `unsupported()` instead. The return type is spelled out (not deduced) so
+// clang does not instantiate `fn` early: with a deduced type, clang 14 leaves
+// member templates that a kernel defines after its Run() undefined at link.
 namespace inferd {
 
 template <class Fn, class Unsupported>
-auto DispatchAll(DType t, Fn&& fn, Unsupported&& unsupported) {
+auto DispatchAll(DType t, Fn&& fn, Unsupported&& unsupported) -> decltype(unsupported()) {
   switch (t) {
     case DType::kFloat32: return fn(float{});
     case DType::kFloat64: return fn(double{});
@@ -98,7 +100,7 @@ auto DispatchAll(DType t, Fn&& fn, Unsupported&& unsupported) {
 
 // Real-number types on which arithmetic is done directly (no half types, no bool).
 template <class Fn, class Unsupported>
-auto DispatchArith(DType t, Fn&& fn, Unsupported&& unsupported) {
+auto DispatchArith(DType t, Fn&& fn, Unsupported&& unsupported) -> decltype(unsupported()) {
   switch (t) {
     case DType::kFloat32: return fn(float{});
     case DType::kFloat64: return fn(double{});
@@ -115,7 +117,7 @@ auto DispatchArith(DType t, Fn&& fn, Unsupported&& unsupported) {
 }
 
 template <class Fn, class Unsupported>
-auto DispatchFloat(DType t, Fn&& fn, Unsupported&& unsupported) {
+auto DispatchFloat(DType t, Fn&& fn, Unsupported&& unsupported) -> decltype(unsupported()) {
   switch (t) {
     case DType::kFloat32: return fn(float{});
     case DType::kFloat64: return fn(double{});
