@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
+#include <thread>
 #include <tuple>
 
 #include "engine/kernels/dnnl/oracle_test_util.h"
@@ -179,6 +181,52 @@ TEST(DnnlConv, DynamicWeightsMatchReference) {
   auto bad = model->Run({RandomTensor({1, 3, 5, 5}, rng), RandomTensor({4, 2, 3, 3}, rng)});
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument) << bad.status().ToString();
+}
+
+TEST(DnnlConv, ManyThreadsShareOneCompiledModel) {
+  // The kernel is immutable; each thread's RunContext holds its own stream and
+  // primitives, so concurrent runs of different shapes must all be right.
+  std::mt19937 rng(7);
+  const std::vector<GraphInput> in = {{"x", RandomTensor({1, 8, 9, 9}, rng)},
+                                      {"w", RandomTensor({16, 8, 3, 3}, rng), true},
+                                      {"b", RandomTensor({16}, rng), true}};
+  const Graph g = MakeGraph({MakeNode("Conv", {"x", "w", "b"}, {"y"}, {{"pads", IntsAttr({1, 1, 1, 1})},
+                                                                      {"_activation", StringAttr("Relu")}})},
+                            in);
+  auto fast = CompileOrDie(g, {});
+  auto oracle = CompileOrDie(g, {"ref"});
+  ASSERT_TRUE(fast && oracle);
+  std::vector<Tensor> inputs, wants;
+  for (int i = 0; i < 4; ++i) {
+    inputs.push_back(RandomTensor({1 + i % 2, 8, 7 + i, 9}, rng));
+    auto want = oracle->Run({inputs.back()});
+    ASSERT_TRUE(want.ok());
+    wants.push_back((*want)[0]);
+  }
+  std::vector<int> failures(4, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      auto ctx = fast->NewRunContext();
+      for (int iter = 0; iter < 20; ++iter) {
+        const size_t k = static_cast<size_t>((t + iter) % 4);
+        auto got = fast->Run(*ctx, {inputs[k]});
+        if (!got.ok() || (*got)[0].shape() != wants[k].shape()) {
+          ++failures[static_cast<size_t>(t)];
+          continue;
+        }
+        for (int64_t i = 0; i < wants[k].numel(); ++i) {
+          const float a = (*got)[0].data<float>()[i], b = wants[k].data<float>()[i];
+          if (std::fabs(a - b) > 1e-4f * (1 + std::fabs(b))) {
+            ++failures[static_cast<size_t>(t)];
+            break;
+          }
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (int t = 0; t < 4; ++t) EXPECT_EQ(failures[static_cast<size_t>(t)], 0) << "thread " << t;
 }
 
 }  // namespace

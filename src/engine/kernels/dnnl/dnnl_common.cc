@@ -187,37 +187,65 @@ bool Verbose() {
 
 }  // namespace
 
+// What it takes to build the reference kernel later: the stripped node and
+// copies of the load-time facts (constant tensors share storage).
+struct RefFallback::Lazy {
+  Node node;
+  int64_t opset = 0;
+  std::vector<Tensor> constants;  // undefined where the input is not constant
+  std::vector<DType> dtypes;
+  int num_threads = 1;
+  std::vector<int> input_map;  // fallback input i = node input input_map[i]
+
+  std::once_flag once;
+  std::unique_ptr<Kernel> kernel;  // null if no reference kernel accepts the node
+  Status status;
+
+  const Kernel* Get() {
+    std::call_once(once, [this] {
+      std::vector<const Tensor*> ptrs;
+      for (const Tensor& t : constants) ptrs.push_back(t.defined() ? &t : nullptr);
+      KernelInfo info(node, opset, std::move(ptrs), dtypes, num_threads);
+      auto made = CreateKernel(info, {"ref"});
+      if (made.ok()) {
+        kernel = std::move(made).value();
+      } else {
+        status = made.status();
+      }
+    });
+    return kernel.get();
+  }
+};
+
 RefFallback RefFallback::Create(const KernelInfo& info) {
   RefFallback f;
-  auto node = std::make_shared<Node>(info.node());
+  f.lazy_ = std::make_shared<Lazy>();
+  Lazy& l = *f.lazy_;
+  l.node = info.node();
+  l.opset = info.opset();
+  l.num_threads = info.num_threads();
   const int sum_input = static_cast<int>(info.GetInt("_sum_input", -1));
-  for (auto it = node->attributes.begin(); it != node->attributes.end();)
-    it = it->first.starts_with("_") ? node->attributes.erase(it) : std::next(it);
-  std::vector<const Tensor*> constants;
-  std::vector<DType> dtypes;
+  for (auto it = l.node.attributes.begin(); it != l.node.attributes.end();)
+    it = it->first.starts_with("_") ? l.node.attributes.erase(it) : std::next(it);
   std::vector<std::string> inputs;
   for (int i = 0; i < info.num_inputs(); ++i) {
     if (i == sum_input) continue;
-    f.input_map_.push_back(i);
+    l.input_map.push_back(i);
     inputs.push_back(info.node().inputs[static_cast<size_t>(i)]);
-    constants.push_back(info.constant_input(i));
-    dtypes.push_back(info.input_dtype(i));
+    const Tensor* c = info.constant_input(i);
+    l.constants.push_back(c != nullptr ? *c : Tensor());
+    l.dtypes.push_back(info.input_dtype(i));
   }
-  node->inputs = std::move(inputs);
-  KernelInfo stripped(*node, info.opset(), std::move(constants), std::move(dtypes), info.num_threads());
-  auto kernel = CreateKernel(stripped, {"ref"});
-  if (kernel.ok()) {
-    f.kernel_ = std::shared_ptr<const Kernel>(std::move(kernel).value());
-    f.node_ = std::move(node);
-  }
+  l.node.inputs = std::move(inputs);
   return f;
 }
 
 Status RefFallback::Run(KernelContext& ctx, std::unique_ptr<KernelState>& slot, const Status& why,
                         Tensor** out0) const {
-  if (!kernel_) return why;
-  FallbackContext fctx(ctx, slot, input_map_);
-  RETURN_IF_ERROR(kernel_->Run(fctx));
+  const Kernel* kernel = lazy_ ? lazy_->Get() : nullptr;
+  if (kernel == nullptr) return why;
+  FallbackContext fctx(ctx, slot, lazy_->input_map);
+  RETURN_IF_ERROR(kernel->Run(fctx));
   if (out0 != nullptr) *out0 = fctx.out0();
   return Status::Ok();
 }
