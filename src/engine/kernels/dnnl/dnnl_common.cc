@@ -100,17 +100,28 @@ Result<Activation> ParseFusedActivation(const KernelInfo& info) {
 std::vector<EltwiseStep> EltwiseSteps(const Activation& act) {
   using A = dnnl::algorithm;
   switch (act.kind) {
-    case Activation::Kind::kNone: return {};
-    case Activation::Kind::kRelu: return {{A::eltwise_relu, 0.f, 0.f}};
-    case Activation::Kind::kLeakyRelu: return {{A::eltwise_relu, act.alpha, 0.f}};
-    case Activation::Kind::kClip: return {{A::eltwise_clip, act.alpha, act.beta}};
-    case Activation::Kind::kSigmoid: return {{A::eltwise_logistic, 0.f, 0.f}};
-    case Activation::Kind::kTanh: return {{A::eltwise_tanh, 0.f, 0.f}};
-    case Activation::Kind::kElu: return {{A::eltwise_elu, act.alpha, 0.f}};
-    case Activation::Kind::kHardSigmoid: return {{A::eltwise_linear, act.alpha, act.beta}, {A::eltwise_clip, 0.f, 1.f}};
-    case Activation::Kind::kHardSwish: return {{A::eltwise_hardswish, 0.f, 0.f}};
-    case Activation::Kind::kSelu: return {{A::eltwise_elu, act.alpha, 0.f}, {A::eltwise_linear, act.beta, 0.f}};
-    case Activation::Kind::kSoftplus: return {{A::eltwise_soft_relu, 0.f, 0.f}};
+    case Activation::Kind::kNone:
+      return {};
+    case Activation::Kind::kRelu:
+      return {{A::eltwise_relu, 0.f, 0.f}};
+    case Activation::Kind::kLeakyRelu:
+      return {{A::eltwise_relu, act.alpha, 0.f}};
+    case Activation::Kind::kClip:
+      return {{A::eltwise_clip, act.alpha, act.beta}};
+    case Activation::Kind::kSigmoid:
+      return {{A::eltwise_logistic, 0.f, 0.f}};
+    case Activation::Kind::kTanh:
+      return {{A::eltwise_tanh, 0.f, 0.f}};
+    case Activation::Kind::kElu:
+      return {{A::eltwise_elu, act.alpha, 0.f}};
+    case Activation::Kind::kHardSigmoid:
+      return {{A::eltwise_linear, act.alpha, act.beta}, {A::eltwise_clip, 0.f, 1.f}};
+    case Activation::Kind::kHardSwish:
+      return {{A::eltwise_hardswish, 0.f, 0.f}};
+    case Activation::Kind::kSelu:
+      return {{A::eltwise_elu, act.alpha, 0.f}, {A::eltwise_linear, act.beta, 0.f}};
+    case Activation::Kind::kSoftplus:
+      return {{A::eltwise_soft_relu, 0.f, 0.f}};
   }
   return {};
 }
@@ -121,17 +132,28 @@ void AppendActivation(dnnl::post_ops& ops, const Activation& act) {
 
 float ApplyActivation(const Activation& act, float x) {
   switch (act.kind) {
-    case Activation::Kind::kNone: return x;
-    case Activation::Kind::kRelu: return x > 0 ? x : 0.f;
-    case Activation::Kind::kLeakyRelu: return x >= 0 ? x : act.alpha * x;
-    case Activation::Kind::kClip: return std::min(std::max(x, act.alpha), act.beta);
-    case Activation::Kind::kSigmoid: return 1.f / (1.f + std::exp(-x));
-    case Activation::Kind::kTanh: return std::tanh(x);
-    case Activation::Kind::kElu: return x >= 0 ? x : act.alpha * (std::exp(x) - 1.f);
-    case Activation::Kind::kHardSigmoid: return std::min(std::max(act.alpha * x + act.beta, 0.f), 1.f);
-    case Activation::Kind::kHardSwish: return x * std::min(std::max(x / 6.f + 0.5f, 0.f), 1.f);
-    case Activation::Kind::kSelu: return x > 0 ? act.beta * x : act.beta * act.alpha * (std::exp(x) - 1.f);
-    case Activation::Kind::kSoftplus: return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x));
+    case Activation::Kind::kNone:
+      return x;
+    case Activation::Kind::kRelu:
+      return x > 0 ? x : 0.f;
+    case Activation::Kind::kLeakyRelu:
+      return x >= 0 ? x : act.alpha * x;
+    case Activation::Kind::kClip:
+      return std::min(std::max(x, act.alpha), act.beta);
+    case Activation::Kind::kSigmoid:
+      return 1.f / (1.f + std::exp(-x));
+    case Activation::Kind::kTanh:
+      return std::tanh(x);
+    case Activation::Kind::kElu:
+      return x >= 0 ? x : act.alpha * (std::exp(x) - 1.f);
+    case Activation::Kind::kHardSigmoid:
+      return std::min(std::max(act.alpha * x + act.beta, 0.f), 1.f);
+    case Activation::Kind::kHardSwish:
+      return x * std::min(std::max(x / 6.f + 0.5f, 0.f), 1.f);
+    case Activation::Kind::kSelu:
+      return x > 0 ? act.beta * x : act.beta * act.alpha * (std::exp(x) - 1.f);
+    case Activation::Kind::kSoftplus:
+      return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x));
   }
   return x;
 }
@@ -296,14 +318,14 @@ Status AcceptFloatInputs(const KernelInfo& info, std::initializer_list<int> inpu
 void LogPrimitive(std::string_view kernel, const std::string& node, const Shape& shape,
                   const dnnl::primitive_desc_base& pd) {
   if (!Verbose()) return;
-  std::fprintf(stderr, "inferd dnnl: %.*s %s %s: %s\n", static_cast<int>(kernel.size()), kernel.data(),
-               node.c_str(), ShapeToString(shape).c_str(), pd.impl_info_str());
+  std::fprintf(stderr, "inferd dnnl: %.*s %s %s: %s\n", static_cast<int>(kernel.size()), kernel.data(), node.c_str(),
+               ShapeToString(shape).c_str(), pd.impl_info_str());
 }
 
 void LogFallback(std::string_view kernel, const std::string& node, const Status& why) {
   if (!Verbose()) return;
-  std::fprintf(stderr, "inferd dnnl: %.*s %s: reference fallback: %s\n", static_cast<int>(kernel.size()),
-               kernel.data(), node.c_str(), why.ToString().c_str());
+  std::fprintf(stderr, "inferd dnnl: %.*s %s: reference fallback: %s\n", static_cast<int>(kernel.size()), kernel.data(),
+               node.c_str(), why.ToString().c_str());
 }
 
 }  // namespace inferd::onednn

@@ -16,12 +16,11 @@
 // kernel it built at load (RefFallback), with its own state slot.
 #pragma once
 
-#include <oneapi/dnnl/dnnl.hpp>
-
 #include <cstdint>
 #include <list>
 #include <memory>
 #include <mutex>
+#include <oneapi/dnnl/dnnl.hpp>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -85,7 +84,19 @@ Result<dnnl::memory> WeightsFor(const dnnl::memory::desc& want, const PackedWeig
 // node's "_activation", "_activation_alpha", "_activation_beta" attributes,
 // or the activation of a standalone elementwise kernel.
 struct Activation {
-  enum class Kind { kNone, kRelu, kLeakyRelu, kClip, kSigmoid, kTanh, kElu, kHardSigmoid, kHardSwish, kSelu, kSoftplus };
+  enum class Kind {
+    kNone,
+    kRelu,
+    kLeakyRelu,
+    kClip,
+    kSigmoid,
+    kTanh,
+    kElu,
+    kHardSigmoid,
+    kHardSwish,
+    kSelu,
+    kSoftplus
+  };
   Kind kind = Kind::kNone;
   float alpha = 0;  // LeakyRelu slope, Clip min, Elu/Selu/HardSigmoid alpha
   float beta = 0;   // Clip max, HardSigmoid beta, Selu gamma
@@ -172,8 +183,7 @@ class RefFallback {
   static RefFallback Create(const KernelInfo& info);
   // Runs the reference kernel; without one, fails with `why`. `out0` (if not
   // null) receives output 0 as the reference kernel allocated it.
-  Status Run(KernelContext& ctx, std::unique_ptr<KernelState>& slot, const Status& why,
-             Tensor** out0 = nullptr) const;
+  Status Run(KernelContext& ctx, std::unique_ptr<KernelState>& slot, const Status& why, Tensor** out0 = nullptr) const;
 
  private:
   struct Lazy;
