@@ -31,13 +31,12 @@ class BatchNormKernel final : public Kernel {
       LogFallback(name(), node_, why);
       return fallback_.Run(ctx, st.fallback_state(), why);
     }
-    if (x->rank() < 2)
-      return InvalidArgument(node_ + ": X must be [N, C, ...], got " + ShapeToString(x->shape()));
+    if (x->rank() < 2) return InvalidArgument(node_ + ": X must be [N, C, ...], got " + ShapeToString(x->shape()));
     const int64_t channels = x->dim(1);
     for (const Tensor* p : params)
       if (p->shape() != Shape{channels})
-        return InvalidArgument(node_ + ": scale, B, mean and var must be [" + std::to_string(channels) +
-                               "] for X " + ShapeToString(x->shape()) + ", got " + ShapeToString(p->shape()));
+        return InvalidArgument(node_ + ": scale, B, mean and var must be [" + std::to_string(channels) + "] for X " +
+                               ShapeToString(x->shape()) + ", got " + ShapeToString(p->shape()));
     ASSIGN_OR_RETURN(Tensor * out, ctx.Output(0, DType::kFloat32, x->shape()));
     if (out->numel() == 0) return Status::Ok();
 

@@ -67,9 +67,9 @@ class ConvKernel final : public Kernel {
       return InvalidArgument(c_.node + ": group " + std::to_string(c_.group) + " does not divide the " +
                              std::to_string(w[0]) + " output channels of W " + ShapeToString(w));
     if (x[1] != w[1] * c_.group)
-      return InvalidArgument(c_.node + ": X " + ShapeToString(x) + " has " + std::to_string(x[1]) +
-                             " channels, W " + ShapeToString(w) + " with group " + std::to_string(c_.group) +
-                             " needs " + std::to_string(w[1] * c_.group));
+      return InvalidArgument(c_.node + ": X " + ShapeToString(x) + " has " + std::to_string(x[1]) + " channels, W " +
+                             ShapeToString(w) + " with group " + std::to_string(c_.group) + " needs " +
+                             std::to_string(w[1] * c_.group));
     if (!c_.kernel_shape.empty() && c_.kernel_shape != Shape(w.begin() + 2, w.end()))
       return InvalidArgument(c_.node + ": kernel_shape " + ShapeToString(c_.kernel_shape) + " does not match W " +
                              ShapeToString(w));
@@ -88,7 +88,9 @@ class ConvKernel final : public Kernel {
       const int64_t eff = (w[i + 2] - 1) * d + 1;
       int64_t pb = c_.pads.empty() ? 0 : c_.pads[i], pe = c_.pads.empty() ? 0 : c_.pads[i + nsp], out = 0;
       switch (c_.auto_pad) {
-        case AutoPad::kNotSet: out = (in + pb + pe - eff) / s + 1; break;
+        case AutoPad::kNotSet:
+          out = (in + pb + pe - eff) / s + 1;
+          break;
         case AutoPad::kValid:
           pb = pe = 0;
           out = in >= eff ? (in - eff) / s + 1 : 0;
@@ -145,11 +147,11 @@ class ConvKernel final : public Kernel {
  private:
   struct Plan {
     dnnl::convolution_forward conv;
-    memory src_user, dst_user, sum_user;  // plain, over the tensors of this run
-    memory src, dst;                      // what the primitive reads/writes
+    memory src_user, dst_user, sum_user;    // plain, over the tensors of this run
+    memory src, dst;                        // what the primitive reads/writes
     dnnl::reorder src_in, dst_out, sum_in;  // empty when layouts are plain
     memory weights, bias;
-    memory w_user;      // dynamic W: plain, over this run's tensor
+    memory w_user;       // dynamic W: plain, over this run's tensor
     dnnl::reorder w_in;  // dynamic W in another layout: reordered every run
   };
   struct State : DnnlState {
@@ -226,13 +228,13 @@ Status ConvKernel::Run(KernelContext& ctx) const {
   const Tensor* x = ctx.input(0);
   if (x == nullptr) return InvalidArgument(c_.node + ": missing input X");
   if (x->dtype() != DType::kFloat32)
-    return RunFallback(ctx, st, Unimplemented(c_.node + ": dnnl.conv takes FP32, X is " +
-                                              std::string(DTypeName(x->dtype()))));
+    return RunFallback(ctx, st,
+                       Unimplemented(c_.node + ": dnnl.conv takes FP32, X is " + std::string(DTypeName(x->dtype()))));
   const Tensor* w = ctx.input(1);
   if (w == nullptr) return InvalidArgument(c_.node + ": missing input W");
   if (w->dtype() != DType::kFloat32)
-    return RunFallback(ctx, st, Unimplemented(c_.node + ": dnnl.conv takes FP32, W is " +
-                                              std::string(DTypeName(w->dtype()))));
+    return RunFallback(ctx, st,
+                       Unimplemented(c_.node + ": dnnl.conv takes FP32, W is " + std::string(DTypeName(w->dtype()))));
   ASSIGN_OR_RETURN(Geometry g, Compute(x->shape(), w->shape()));
   const Tensor* b = c_.has_bias ? ctx.input(2) : nullptr;
   if (b != nullptr && (b->dtype() != DType::kFloat32 || b->shape() != Shape{g.w[0]}))
@@ -353,8 +355,7 @@ Result<std::unique_ptr<Kernel>> CreateConv(const KernelInfo& info) {
     return Status::Ok();
   });
   if (!st.ok()) return Unimplemented(st.message());
-  ASSIGN_OR_RETURN(PackedWeights packed,
-                   PackedWeights::Pack(PlainDesc(probe.WeightDims(w->shape())), w->raw(), want));
+  ASSIGN_OR_RETURN(PackedWeights packed, PackedWeights::Pack(PlainDesc(probe.WeightDims(w->shape())), w->raw(), want));
   return std::unique_ptr<Kernel>(std::make_unique<ConvKernel>(std::move(c), std::move(packed), std::move(fallback)));
 }
 

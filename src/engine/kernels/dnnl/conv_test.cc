@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
+#include <thread>
 #include <tuple>
 
 #include "engine/kernels/dnnl/oracle_test_util.h"
@@ -50,7 +52,7 @@ const std::vector<ConvCase>& Cases() {
       {{3, 8, 10, 7}, {8, 8, 3, 2}, 1, {1, 2}, {2, 1}, {2, 0, 1, 3}},
       {{1, 8, 12, 12}, {12, 2, 3, 3}, 4, {}, {}, {1, 1, 1, 1}},
       {{2, 32, 9, 9}, {32, 1, 3, 3}, 32, {2, 2}, {}, {1, 1, 1, 1}},  // depthwise
-      {{1, 16, 8, 8}, {32, 1, 5, 5}, 16, {}, {}, {2, 2, 2, 2}},       // depthwise, multiplier 2
+      {{1, 16, 8, 8}, {32, 1, 5, 5}, 16, {}, {}, {2, 2, 2, 2}},      // depthwise, multiplier 2
       {{1, 1, 1, 1}, {1, 1, 1, 1}, 1, {}, {}, {}, "", false},
       {{1, 64, 15, 15}, {64, 64, 3, 3}, 1, {}, {}, {1, 1, 1, 1}},
       {{2, 3, 17, 13}, {6, 3, 7, 7}, 1, {2, 2}, {}, {3, 3, 3, 3}},
@@ -99,9 +101,9 @@ TEST(DnnlConv, FusedActivationsMatchReference) {
   std::mt19937 rng(3);
   const ConvCase c{{2, 8, 9, 9}, {16, 8, 3, 3}, 1, {}, {}, {1, 1, 1, 1}};
   const std::vector<std::tuple<std::string, float, float>> acts = {
-      {"Relu", 0, 0},        {"LeakyRelu", 0.1f, 0}, {"Clip", 0.f, 6.f},   {"Clip", -0.5f, 0.25f},
-      {"Sigmoid", 0, 0},     {"Tanh", 0, 0},         {"Elu", 0.7f, 0},     {"HardSigmoid", 0.3f, 0.4f},
-      {"HardSwish", 0, 0},   {"Selu", 1.67f, 1.05f}, {"Softplus", 0, 0}};
+      {"Relu", 0, 0},      {"LeakyRelu", 0.1f, 0}, {"Clip", 0.f, 6.f}, {"Clip", -0.5f, 0.25f},
+      {"Sigmoid", 0, 0},   {"Tanh", 0, 0},         {"Elu", 0.7f, 0},   {"HardSigmoid", 0.3f, 0.4f},
+      {"HardSwish", 0, 0}, {"Selu", 1.67f, 1.05f}, {"Softplus", 0, 0}};
   for (const auto& [name, alpha, beta] : acts) {
     auto attrs = Attrs(c);
     attrs["_activation"] = StringAttr(name);
@@ -124,11 +126,11 @@ TEST(DnnlConv, FusedSumInputMatchesConvThenAdd) {
       std::map<std::string, Attribute> fused = {{"pads", IntsAttr({1, 1, 1, 1})}, {"_sum_input", IntAttr(3)}};
       if (relu) fused["_activation"] = StringAttr("Relu");
       auto fast = CompileOrDie(MakeGraph({MakeNode("Conv", {"x", "w", "b", "r"}, {"y"}, fused)}, in), {});
-      auto oracle = CompileOrDie(
-          MakeGraph({MakeNode("Conv", {"x", "w", "b"}, {"c"}, {{"pads", IntsAttr({1, 1, 1, 1})}}),
-                     MakeNode("Add", {"c", "r"}, {"y"})},
-                    in),
-          {"ref"});
+      auto oracle =
+          CompileOrDie(MakeGraph({MakeNode("Conv", {"x", "w", "b"}, {"c"}, {{"pads", IntsAttr({1, 1, 1, 1})}}),
+                                  MakeNode("Add", {"c", "r"}, {"y"})},
+                                 in),
+                       {"ref"});
       ASSERT_TRUE(fast && oracle);
       const std::string what = "sum " + ShapeToString(sum_shape) + (relu ? " relu" : "");
       auto want = oracle->Run(RuntimeInputs(in));
@@ -146,7 +148,8 @@ TEST(DnnlConv, FusedSumInputMatchesConvThenAdd) {
 
 TEST(DnnlConv, BadInputsAreInvalidArgument) {
   std::mt19937 rng(5);
-  const std::vector<GraphInput> in = {{"x", RandomTensor({1, 3, 5, 5}, rng)}, {"w", RandomTensor({4, 3, 3, 3}, rng), true}};
+  const std::vector<GraphInput> in = {{"x", RandomTensor({1, 3, 5, 5}, rng)},
+                                      {"w", RandomTensor({4, 3, 3, 3}, rng), true}};
   auto model = CompileOrDie(MakeGraph({MakeNode("Conv", {"x", "w"}, {"y"})}, in), {});
   ASSERT_TRUE(model);
   EXPECT_EQ(model->step_kernel_name(0), "dnnl.conv");
@@ -163,9 +166,9 @@ TEST(DnnlConv, BadInputsAreInvalidArgument) {
 
 TEST(DnnlConv, DynamicWeightsMatchReference) {
   std::mt19937 rng(6);
-  for (const ConvCase& c : {ConvCase{{2, 8, 9, 9}, {16, 8, 3, 3}, 1, {}, {}, {1, 1, 1, 1}},
-                            ConvCase{{1, 8, 7, 7}, {8, 1, 3, 3}, 8, {2, 2}},
-                            ConvCase{{1, 4, 10}, {2, 2, 3}, 2, {}, {2}}}) {
+  for (const ConvCase& c :
+       {ConvCase{{2, 8, 9, 9}, {16, 8, 3, 3}, 1, {}, {}, {1, 1, 1, 1}}, ConvCase{{1, 8, 7, 7}, {8, 1, 3, 3}, 8, {2, 2}},
+        ConvCase{{1, 4, 10}, {2, 2, 3}, 2, {}, {2}}}) {
     auto in = Inputs(c, rng);
     in[1].constant = false;
     in[2].constant = false;
@@ -179,6 +182,52 @@ TEST(DnnlConv, DynamicWeightsMatchReference) {
   auto bad = model->Run({RandomTensor({1, 3, 5, 5}, rng), RandomTensor({4, 2, 3, 3}, rng)});
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument) << bad.status().ToString();
+}
+
+TEST(DnnlConv, ManyThreadsShareOneCompiledModel) {
+  // The kernel is immutable; each thread's RunContext holds its own stream and
+  // primitives, so concurrent runs of different shapes must all be right.
+  std::mt19937 rng(7);
+  const std::vector<GraphInput> in = {{"x", RandomTensor({1, 8, 9, 9}, rng)},
+                                      {"w", RandomTensor({16, 8, 3, 3}, rng), true},
+                                      {"b", RandomTensor({16}, rng), true}};
+  const Graph g = MakeGraph({MakeNode("Conv", {"x", "w", "b"}, {"y"},
+                                      {{"pads", IntsAttr({1, 1, 1, 1})}, {"_activation", StringAttr("Relu")}})},
+                            in);
+  auto fast = CompileOrDie(g, {});
+  auto oracle = CompileOrDie(g, {"ref"});
+  ASSERT_TRUE(fast && oracle);
+  std::vector<Tensor> inputs, wants;
+  for (int i = 0; i < 4; ++i) {
+    inputs.push_back(RandomTensor({1 + i % 2, 8, 7 + i, 9}, rng));
+    auto want = oracle->Run({inputs.back()});
+    ASSERT_TRUE(want.ok());
+    wants.push_back((*want)[0]);
+  }
+  std::vector<int> failures(4, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      auto ctx = fast->NewRunContext();
+      for (int iter = 0; iter < 20; ++iter) {
+        const size_t k = static_cast<size_t>((t + iter) % 4);
+        auto got = fast->Run(*ctx, {inputs[k]});
+        if (!got.ok() || (*got)[0].shape() != wants[k].shape()) {
+          ++failures[static_cast<size_t>(t)];
+          continue;
+        }
+        for (int64_t i = 0; i < wants[k].numel(); ++i) {
+          const float a = (*got)[0].data<float>()[i], b = wants[k].data<float>()[i];
+          if (std::fabs(a - b) > 1e-4f * (1 + std::fabs(b))) {
+            ++failures[static_cast<size_t>(t)];
+            break;
+          }
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (int t = 0; t < 4; ++t) EXPECT_EQ(failures[static_cast<size_t>(t)], 0) << "thread " << t;
 }
 
 }  // namespace

@@ -100,17 +100,28 @@ Result<Activation> ParseFusedActivation(const KernelInfo& info) {
 std::vector<EltwiseStep> EltwiseSteps(const Activation& act) {
   using A = dnnl::algorithm;
   switch (act.kind) {
-    case Activation::Kind::kNone: return {};
-    case Activation::Kind::kRelu: return {{A::eltwise_relu, 0.f, 0.f}};
-    case Activation::Kind::kLeakyRelu: return {{A::eltwise_relu, act.alpha, 0.f}};
-    case Activation::Kind::kClip: return {{A::eltwise_clip, act.alpha, act.beta}};
-    case Activation::Kind::kSigmoid: return {{A::eltwise_logistic, 0.f, 0.f}};
-    case Activation::Kind::kTanh: return {{A::eltwise_tanh, 0.f, 0.f}};
-    case Activation::Kind::kElu: return {{A::eltwise_elu, act.alpha, 0.f}};
-    case Activation::Kind::kHardSigmoid: return {{A::eltwise_linear, act.alpha, act.beta}, {A::eltwise_clip, 0.f, 1.f}};
-    case Activation::Kind::kHardSwish: return {{A::eltwise_hardswish, 0.f, 0.f}};
-    case Activation::Kind::kSelu: return {{A::eltwise_elu, act.alpha, 0.f}, {A::eltwise_linear, act.beta, 0.f}};
-    case Activation::Kind::kSoftplus: return {{A::eltwise_soft_relu, 0.f, 0.f}};
+    case Activation::Kind::kNone:
+      return {};
+    case Activation::Kind::kRelu:
+      return {{A::eltwise_relu, 0.f, 0.f}};
+    case Activation::Kind::kLeakyRelu:
+      return {{A::eltwise_relu, act.alpha, 0.f}};
+    case Activation::Kind::kClip:
+      return {{A::eltwise_clip, act.alpha, act.beta}};
+    case Activation::Kind::kSigmoid:
+      return {{A::eltwise_logistic, 0.f, 0.f}};
+    case Activation::Kind::kTanh:
+      return {{A::eltwise_tanh, 0.f, 0.f}};
+    case Activation::Kind::kElu:
+      return {{A::eltwise_elu, act.alpha, 0.f}};
+    case Activation::Kind::kHardSigmoid:
+      return {{A::eltwise_linear, act.alpha, act.beta}, {A::eltwise_clip, 0.f, 1.f}};
+    case Activation::Kind::kHardSwish:
+      return {{A::eltwise_hardswish, 0.f, 0.f}};
+    case Activation::Kind::kSelu:
+      return {{A::eltwise_elu, act.alpha, 0.f}, {A::eltwise_linear, act.beta, 0.f}};
+    case Activation::Kind::kSoftplus:
+      return {{A::eltwise_soft_relu, 0.f, 0.f}};
   }
   return {};
 }
@@ -121,17 +132,28 @@ void AppendActivation(dnnl::post_ops& ops, const Activation& act) {
 
 float ApplyActivation(const Activation& act, float x) {
   switch (act.kind) {
-    case Activation::Kind::kNone: return x;
-    case Activation::Kind::kRelu: return x > 0 ? x : 0.f;
-    case Activation::Kind::kLeakyRelu: return x >= 0 ? x : act.alpha * x;
-    case Activation::Kind::kClip: return std::min(std::max(x, act.alpha), act.beta);
-    case Activation::Kind::kSigmoid: return 1.f / (1.f + std::exp(-x));
-    case Activation::Kind::kTanh: return std::tanh(x);
-    case Activation::Kind::kElu: return x >= 0 ? x : act.alpha * (std::exp(x) - 1.f);
-    case Activation::Kind::kHardSigmoid: return std::min(std::max(act.alpha * x + act.beta, 0.f), 1.f);
-    case Activation::Kind::kHardSwish: return x * std::min(std::max(x / 6.f + 0.5f, 0.f), 1.f);
-    case Activation::Kind::kSelu: return x > 0 ? act.beta * x : act.beta * act.alpha * (std::exp(x) - 1.f);
-    case Activation::Kind::kSoftplus: return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x));
+    case Activation::Kind::kNone:
+      return x;
+    case Activation::Kind::kRelu:
+      return x > 0 ? x : 0.f;
+    case Activation::Kind::kLeakyRelu:
+      return x >= 0 ? x : act.alpha * x;
+    case Activation::Kind::kClip:
+      return std::min(std::max(x, act.alpha), act.beta);
+    case Activation::Kind::kSigmoid:
+      return 1.f / (1.f + std::exp(-x));
+    case Activation::Kind::kTanh:
+      return std::tanh(x);
+    case Activation::Kind::kElu:
+      return x >= 0 ? x : act.alpha * (std::exp(x) - 1.f);
+    case Activation::Kind::kHardSigmoid:
+      return std::min(std::max(act.alpha * x + act.beta, 0.f), 1.f);
+    case Activation::Kind::kHardSwish:
+      return x * std::min(std::max(x / 6.f + 0.5f, 0.f), 1.f);
+    case Activation::Kind::kSelu:
+      return x > 0 ? act.beta * x : act.beta * act.alpha * (std::exp(x) - 1.f);
+    case Activation::Kind::kSoftplus:
+      return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x));
   }
   return x;
 }
@@ -187,37 +209,65 @@ bool Verbose() {
 
 }  // namespace
 
+// What it takes to build the reference kernel later: the stripped node and
+// copies of the load-time facts (constant tensors share storage).
+struct RefFallback::Lazy {
+  Node node;
+  int64_t opset = 0;
+  std::vector<Tensor> constants;  // undefined where the input is not constant
+  std::vector<DType> dtypes;
+  int num_threads = 1;
+  std::vector<int> input_map;  // fallback input i = node input input_map[i]
+
+  std::once_flag once;
+  std::unique_ptr<Kernel> kernel;  // null if no reference kernel accepts the node
+  Status status;
+
+  const Kernel* Get() {
+    std::call_once(once, [this] {
+      std::vector<const Tensor*> ptrs;
+      for (const Tensor& t : constants) ptrs.push_back(t.defined() ? &t : nullptr);
+      KernelInfo info(node, opset, std::move(ptrs), dtypes, num_threads);
+      auto made = CreateKernel(info, {"ref"});
+      if (made.ok()) {
+        kernel = std::move(made).value();
+      } else {
+        status = made.status();
+      }
+    });
+    return kernel.get();
+  }
+};
+
 RefFallback RefFallback::Create(const KernelInfo& info) {
   RefFallback f;
-  auto node = std::make_shared<Node>(info.node());
+  f.lazy_ = std::make_shared<Lazy>();
+  Lazy& l = *f.lazy_;
+  l.node = info.node();
+  l.opset = info.opset();
+  l.num_threads = info.num_threads();
   const int sum_input = static_cast<int>(info.GetInt("_sum_input", -1));
-  for (auto it = node->attributes.begin(); it != node->attributes.end();)
-    it = it->first.starts_with("_") ? node->attributes.erase(it) : std::next(it);
-  std::vector<const Tensor*> constants;
-  std::vector<DType> dtypes;
+  for (auto it = l.node.attributes.begin(); it != l.node.attributes.end();)
+    it = it->first.starts_with("_") ? l.node.attributes.erase(it) : std::next(it);
   std::vector<std::string> inputs;
   for (int i = 0; i < info.num_inputs(); ++i) {
     if (i == sum_input) continue;
-    f.input_map_.push_back(i);
+    l.input_map.push_back(i);
     inputs.push_back(info.node().inputs[static_cast<size_t>(i)]);
-    constants.push_back(info.constant_input(i));
-    dtypes.push_back(info.input_dtype(i));
+    const Tensor* c = info.constant_input(i);
+    l.constants.push_back(c != nullptr ? *c : Tensor());
+    l.dtypes.push_back(info.input_dtype(i));
   }
-  node->inputs = std::move(inputs);
-  KernelInfo stripped(*node, info.opset(), std::move(constants), std::move(dtypes), info.num_threads());
-  auto kernel = CreateKernel(stripped, {"ref"});
-  if (kernel.ok()) {
-    f.kernel_ = std::shared_ptr<const Kernel>(std::move(kernel).value());
-    f.node_ = std::move(node);
-  }
+  l.node.inputs = std::move(inputs);
   return f;
 }
 
 Status RefFallback::Run(KernelContext& ctx, std::unique_ptr<KernelState>& slot, const Status& why,
                         Tensor** out0) const {
-  if (!kernel_) return why;
-  FallbackContext fctx(ctx, slot, input_map_);
-  RETURN_IF_ERROR(kernel_->Run(fctx));
+  const Kernel* kernel = lazy_ ? lazy_->Get() : nullptr;
+  if (kernel == nullptr) return why;
+  FallbackContext fctx(ctx, slot, lazy_->input_map);
+  RETURN_IF_ERROR(kernel->Run(fctx));
   if (out0 != nullptr) *out0 = fctx.out0();
   return Status::Ok();
 }
@@ -268,14 +318,14 @@ Status AcceptFloatInputs(const KernelInfo& info, std::initializer_list<int> inpu
 void LogPrimitive(std::string_view kernel, const std::string& node, const Shape& shape,
                   const dnnl::primitive_desc_base& pd) {
   if (!Verbose()) return;
-  std::fprintf(stderr, "inferd dnnl: %.*s %s %s: %s\n", static_cast<int>(kernel.size()), kernel.data(),
-               node.c_str(), ShapeToString(shape).c_str(), pd.impl_info_str());
+  std::fprintf(stderr, "inferd dnnl: %.*s %s %s: %s\n", static_cast<int>(kernel.size()), kernel.data(), node.c_str(),
+               ShapeToString(shape).c_str(), pd.impl_info_str());
 }
 
 void LogFallback(std::string_view kernel, const std::string& node, const Status& why) {
   if (!Verbose()) return;
-  std::fprintf(stderr, "inferd dnnl: %.*s %s: reference fallback: %s\n", static_cast<int>(kernel.size()),
-               kernel.data(), node.c_str(), why.ToString().c_str());
+  std::fprintf(stderr, "inferd dnnl: %.*s %s: reference fallback: %s\n", static_cast<int>(kernel.size()), kernel.data(),
+               node.c_str(), why.ToString().c_str());
 }
 
 }  // namespace inferd::onednn

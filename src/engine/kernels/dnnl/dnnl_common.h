@@ -16,11 +16,11 @@
 // kernel it built at load (RefFallback), with its own state slot.
 #pragma once
 
-#include <oneapi/dnnl/dnnl.hpp>
-
 #include <cstdint>
 #include <list>
 #include <memory>
+#include <mutex>
+#include <oneapi/dnnl/dnnl.hpp>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -84,7 +84,19 @@ Result<dnnl::memory> WeightsFor(const dnnl::memory::desc& want, const PackedWeig
 // node's "_activation", "_activation_alpha", "_activation_beta" attributes,
 // or the activation of a standalone elementwise kernel.
 struct Activation {
-  enum class Kind { kNone, kRelu, kLeakyRelu, kClip, kSigmoid, kTanh, kElu, kHardSigmoid, kHardSwish, kSelu, kSoftplus };
+  enum class Kind {
+    kNone,
+    kRelu,
+    kLeakyRelu,
+    kClip,
+    kSigmoid,
+    kTanh,
+    kElu,
+    kHardSigmoid,
+    kHardSwish,
+    kSelu,
+    kSoftplus
+  };
   Kind kind = Kind::kNone;
   float alpha = 0;  // LeakyRelu slope, Clip min, Elu/Selu/HardSigmoid alpha
   float beta = 0;   // Clip max, HardSigmoid beta, Selu gamma
@@ -160,24 +172,22 @@ S& StateOf(KernelContext& ctx) {
   return *static_cast<S*>(ctx.state([] { return std::make_unique<S>(); }));
 }
 
-// The reference kernel for the same node, built at load, used for runs the
-// oneDNN path cannot take. Empty when no reference kernel accepts the node.
+// The reference kernel for the same node, used for runs the oneDNN path
+// cannot take. It is built on first use (thread-safe, once), not at load: most
+// nodes never need it, and reference kernels may prepack weights of their own.
 // It is built from a copy of the node without the fusion pass's internal
 // attributes ("_activation"...) and without the "_sum_input" input, which the
 // reference kernels do not know; the caller finishes those with FinishFused.
 class RefFallback {
  public:
   static RefFallback Create(const KernelInfo& info);
-  bool available() const { return kernel_ != nullptr; }
   // Runs the reference kernel; without one, fails with `why`. `out0` (if not
   // null) receives output 0 as the reference kernel allocated it.
-  Status Run(KernelContext& ctx, std::unique_ptr<KernelState>& slot, const Status& why,
-             Tensor** out0 = nullptr) const;
+  Status Run(KernelContext& ctx, std::unique_ptr<KernelState>& slot, const Status& why, Tensor** out0 = nullptr) const;
 
  private:
-  std::shared_ptr<const Node> node_;  // the stripped copy the kernel was built for
-  std::shared_ptr<const Kernel> kernel_;
-  std::vector<int> input_map_;  // fallback input i = node input input_map_[i]
+  struct Lazy;
+  std::shared_ptr<Lazy> lazy_;
 };
 
 // Reads the "_sum_input" attribute: index of the extra input added to the

@@ -40,8 +40,7 @@ class EltwiseKernel final : public Kernel {
         const memory::desc md = PlainDesc({n});
         for (const EltwiseStep& s : EltwiseSteps(act_)) {
           dnnl::eltwise_forward::primitive_desc pd(
-              dnnl::eltwise_forward::desc(dnnl::prop_kind::forward_inference, s.alg, md, s.alpha, s.beta),
-              CpuEngine());
+              dnnl::eltwise_forward::desc(dnnl::prop_kind::forward_inference, s.alg, md, s.alpha, s.beta), CpuEngine());
           LogPrimitive(name_, node_, x->shape(), pd);
           p.steps.emplace_back(pd);
         }
@@ -55,7 +54,8 @@ class EltwiseKernel final : public Kernel {
       plan->src.set_data_handle(x->raw());
       plan->dst.set_data_handle(out->raw());
       for (size_t i = 0; i < plan->steps.size(); ++i)
-        plan->steps[i].execute(st.stream(), {{DNNL_ARG_SRC, i == 0 ? plan->src : plan->dst}, {DNNL_ARG_DST, plan->dst}});
+        plan->steps[i].execute(st.stream(),
+                               {{DNNL_ARG_SRC, i == 0 ? plan->src : plan->dst}, {DNNL_ARG_DST, plan->dst}});
       st.stream().wait();
       return Status::Ok();
     });

@@ -39,8 +39,11 @@ TEST(DnnlEltwise, MatchesReferenceActivations) {
       {"Elu", {}, ref::ActivationKind::kElu, 1.f, 0},
       {"Elu", {{"alpha", FloatAttr(0.5f)}}, ref::ActivationKind::kElu, 0.5f, 0},
       {"HardSigmoid", {}, ref::ActivationKind::kHardSigmoid, 0.2f, 0.5f},
-      {"HardSigmoid", {{"alpha", FloatAttr(0.4f)}, {"beta", FloatAttr(0.1f)}}, ref::ActivationKind::kHardSigmoid,
-       0.4f, 0.1f},
+      {"HardSigmoid",
+       {{"alpha", FloatAttr(0.4f)}, {"beta", FloatAttr(0.1f)}},
+       ref::ActivationKind::kHardSigmoid,
+       0.4f,
+       0.1f},
       {"HardSwish", {}, ref::ActivationKind::kHardSwish, 0, 0},
       {"Clip", {{"min", FloatAttr(-1.f)}, {"max", FloatAttr(2.f)}}, ref::ActivationKind::kClip, -1.f, 2.f, 6},
       {"Clip", {}, ref::ActivationKind::kClip, -inf, inf, 6},
@@ -71,15 +74,14 @@ TEST(DnnlEltwise, ClipWithConstantInputBounds) {
       std::vector<GraphInput> in = {{"x", x}};
       if (with_min) in.push_back({"lo", Tensor::Scalar<float>(-0.5f), true});
       if (with_max) in.push_back({"hi", Tensor::Scalar<float>(1.25f), true});
-      auto model = CompileOrDie(
-          MakeGraph({MakeNode("Clip", {"x", with_min ? "lo" : "", with_max ? "hi" : ""}, {"y"})}, in), {});
+      auto model =
+          CompileOrDie(MakeGraph({MakeNode("Clip", {"x", with_min ? "lo" : "", with_max ? "hi" : ""}, {"y"})}, in), {});
       ASSERT_TRUE(model);
       EXPECT_EQ(model->step_kernel_name(0), "dnnl.clip");
       auto got = model->Run({x});
       ASSERT_TRUE(got.ok()) << got.status().ToString();
       const float inf = std::numeric_limits<float>::infinity();
-      ExpectClose((*got)[0],
-                  Expected(x, ref::ActivationKind::kClip, with_min ? -0.5f : -inf, with_max ? 1.25f : inf),
+      ExpectClose((*got)[0], Expected(x, ref::ActivationKind::kClip, with_min ? -0.5f : -inf, with_max ? 1.25f : inf),
                   "Clip", 0, 0);
     }
   }

@@ -73,8 +73,7 @@ Status GemmKernel::Run(KernelContext& ctx) const {
   const Tensor* b = ctx.input(1);
   const Tensor* c = c_.has_c ? ctx.input(2) : nullptr;
   if (a == nullptr || b == nullptr) return InvalidArgument(c_.node + ": Gemm needs inputs A and B");
-  if (a->dtype() != DType::kFloat32 || b->dtype() != DType::kFloat32 ||
-      (c != nullptr && c->dtype() != DType::kFloat32))
+  if (a->dtype() != DType::kFloat32 || b->dtype() != DType::kFloat32 || (c != nullptr && c->dtype() != DType::kFloat32))
     return Fallback(ctx, st, Unimplemented(c_.node + ": dnnl.gemm takes FP32 only"));
   if (a->rank() != 2 || b->rank() != 2)
     return InvalidArgument(c_.node + ": A and B must be 2-D, got " + ShapeToString(a->shape()) + " and " +
@@ -122,9 +121,9 @@ Status GemmKernel::Run(KernelContext& ctx) const {
     Plan p;
     Status made = Guard(c_.node, [&]() -> Status {
       const memory::desc src_md(Dims{m, k}, memory::data_type::f32, c_.trans_a ? Dims{1, m} : Dims{k, 1});
-      const memory::desc wei_md = packed ? memory::desc(Dims{k, n}, memory::data_type::f32, memory::format_tag::any)
-                                         : memory::desc(Dims{k, n}, memory::data_type::f32,
-                                                        c_.trans_b ? Dims{1, k} : Dims{n, 1});
+      const memory::desc wei_md =
+          packed ? memory::desc(Dims{k, n}, memory::data_type::f32, memory::format_tag::any)
+                 : memory::desc(Dims{k, n}, memory::data_type::f32, c_.trans_b ? Dims{1, k} : Dims{n, 1});
       const memory::desc dst_md = PlainDesc({m, n});
       dnnl::primitive_attr attr;
       if (!packed && c_.alpha != 1.f) attr.set_output_scales(0, {c_.alpha});
@@ -132,9 +131,8 @@ Status GemmKernel::Run(KernelContext& ctx) const {
       if (c_in_dst) ops.append_sum(c_.beta);
       if (c_.sum_input < 0) AppendActivation(ops, c_.act);
       attr.set_post_ops(ops);
-      const dnnl::matmul::desc desc = c_.bias.defined()
-                                          ? dnnl::matmul::desc(src_md, wei_md, PlainDesc({1, n}), dst_md)
-                                          : dnnl::matmul::desc(src_md, wei_md, dst_md);
+      const dnnl::matmul::desc desc = c_.bias.defined() ? dnnl::matmul::desc(src_md, wei_md, PlainDesc({1, n}), dst_md)
+                                                        : dnnl::matmul::desc(src_md, wei_md, dst_md);
       dnnl::matmul::primitive_desc pd(desc, attr, CpuEngine());
       LogPrimitive(name(), c_.node, {m, k, n}, pd);
       p.prim = dnnl::matmul(pd);

@@ -25,8 +25,8 @@ TEST(DnnlGemm, MatchesReferenceOverTransposesScalesAndCShapes) {
                                                               {"beta", FloatAttr(beta)}};
               const std::string what = "tA" + std::to_string(ta) + " tB" + std::to_string(tb) +
                                        (constant_b ? " constB" : "") + (constant_c ? " constC" : "") + " C" +
-                                       (ci < c_shapes.size() ? ShapeToString(c_shapes[ci]) : "none") +
-                                       " alpha " + std::to_string(alpha) + " beta " + std::to_string(beta);
+                                       (ci < c_shapes.size() ? ShapeToString(c_shapes[ci]) : "none") + " alpha " +
+                                       std::to_string(alpha) + " beta " + std::to_string(beta);
               CompareOneNode("Gemm", in, attrs, what);
               ++count;
             }
@@ -40,8 +40,8 @@ TEST(DnnlGemm, MatchesReferenceOverTransposesScalesAndCShapes) {
 
 TEST(DnnlGemm, LargerAndOddSizesWithFusedActivation) {
   std::mt19937 rng(22);
-  for (const auto& [m, k, n] : {std::tuple{1, 1, 1}, std::tuple{1, 512, 1000}, std::tuple{33, 65, 17},
-                                std::tuple{128, 64, 96}}) {
+  for (const auto& [m, k, n] :
+       {std::tuple{1, 1, 1}, std::tuple{1, 512, 1000}, std::tuple{33, 65, 17}, std::tuple{128, 64, 96}}) {
     for (const std::string act : {"", "Relu", "HardSigmoid"}) {
       const std::vector<GraphInput> in = {{"a", RandomTensor({m, k}, rng)},
                                           {"b", RandomTensor({n, k}, rng), true},
@@ -56,8 +56,8 @@ TEST(DnnlGemm, LargerAndOddSizesWithFusedActivation) {
 
 TEST(DnnlGemm, MismatchedShapesAreInvalidArgument) {
   std::mt19937 rng(23);
-  const std::vector<GraphInput> in = {{"a", RandomTensor({2, 3}, rng)}, {"b", RandomTensor({3, 4}, rng), true},
-                                      {"c", RandomTensor({2, 4}, rng)}};
+  const std::vector<GraphInput> in = {
+      {"a", RandomTensor({2, 3}, rng)}, {"b", RandomTensor({3, 4}, rng), true}, {"c", RandomTensor({2, 4}, rng)}};
   auto model = CompileOrDie(MakeGraph({MakeNode("Gemm", {"a", "b", "c"}, {"y"})}, in), {});
   ASSERT_TRUE(model);
   EXPECT_EQ(model->step_kernel_name(0), "dnnl.gemm");

@@ -26,8 +26,12 @@ class MatMulKernel final : public Kernel {
  public:
   MatMulKernel(Tensor const_b, PackedWeights packed, Activation act, int sum_input, std::string node,
                RefFallback fallback)
-      : const_b_(std::move(const_b)), packed_(std::move(packed)), act_(act), sum_input_(sum_input),
-        node_(std::move(node)), fallback_(std::move(fallback)) {}
+      : const_b_(std::move(const_b)),
+        packed_(std::move(packed)),
+        act_(act),
+        sum_input_(sum_input),
+        node_(std::move(node)),
+        fallback_(std::move(fallback)) {}
 
   std::string_view name() const override { return "dnnl.matmul"; }
 
@@ -74,9 +78,9 @@ Status MatMulKernel::Run(KernelContext& ctx) const {
   const Tensor* b = ctx.input(1);
   if (a == nullptr || b == nullptr) return InvalidArgument(node_ + ": MatMul needs inputs A and B");
   if (a->dtype() != DType::kFloat32 || b->dtype() != DType::kFloat32)
-    return Fallback(ctx, st, Unimplemented(node_ + ": dnnl.matmul takes FP32, got " +
-                                           std::string(DTypeName(a->dtype())) + " and " +
-                                           std::string(DTypeName(b->dtype()))));
+    return Fallback(ctx, st,
+                    Unimplemented(node_ + ": dnnl.matmul takes FP32, got " + std::string(DTypeName(a->dtype())) +
+                                  " and " + std::string(DTypeName(b->dtype()))));
   if (a->rank() == 0 || b->rank() == 0) return InvalidArgument(node_ + ": MatMul inputs must have rank >= 1");
   // numpy: a 1-D A is a row [1,K], a 1-D B a column [K,1]; the added dim is
   // dropped from the output.
@@ -126,8 +130,8 @@ Status MatMulKernel::Run(KernelContext& ctx) const {
   if (plan == nullptr) {
     Plan p;
     Status made = Guard(node_, [&]() -> Status {
-      const memory::desc wei_md = pr.packed ? memory::desc(pr.wei, memory::data_type::f32, memory::format_tag::any)
-                                            : PlainDesc(pr.wei);
+      const memory::desc wei_md =
+          pr.packed ? memory::desc(pr.wei, memory::data_type::f32, memory::format_tag::any) : PlainDesc(pr.wei);
       dnnl::primitive_attr attr;
       if (post_op_activation() && !act_.none()) {
         dnnl::post_ops ops;
@@ -178,8 +182,8 @@ Result<std::unique_ptr<Kernel>> CreateMatMul(const KernelInfo& info) {
     const int64_t k = b->dim(0), n = b->dim(1);
     memory::desc want;
     Status st = Guard(node, [&]() -> Status {
-      dnnl::matmul::desc desc(PlainDesc({kPackRows, k}), memory::desc({k, n}, memory::data_type::f32,
-                                                                         memory::format_tag::any),
+      dnnl::matmul::desc desc(PlainDesc({kPackRows, k}),
+                              memory::desc({k, n}, memory::data_type::f32, memory::format_tag::any),
                               PlainDesc({kPackRows, n}));
       want = dnnl::matmul::primitive_desc(desc, CpuEngine()).weights_desc();
       return Status::Ok();

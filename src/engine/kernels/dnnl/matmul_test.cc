@@ -11,11 +11,20 @@ struct MatMulCase {
 
 const std::vector<MatMulCase>& Cases() {
   static const std::vector<MatMulCase> cases = {
-      {{1, 1}, {1, 1}},           {{3, 5}, {5, 7}},          {{64, 33}, {33, 17}},
-      {{7}, {7, 3}},              {{4, 7}, {7}},             {{9}, {9}},
-      {{2, 3, 5}, {5, 4}},        {{2, 3, 5}, {2, 5, 4}},    {{2, 1, 3, 5}, {1, 4, 5, 6}},
-      {{1, 3, 5}, {6, 5, 2}},     {{5}, {2, 5, 3}},          {{2, 3, 4, 5}, {5}},
-      {{3, 1, 1, 8}, {8, 1}},     {{2, 2, 2, 3, 4}, {2, 1, 2, 4, 3}},
+      {{1, 1}, {1, 1}},
+      {{3, 5}, {5, 7}},
+      {{64, 33}, {33, 17}},
+      {{7}, {7, 3}},
+      {{4, 7}, {7}},
+      {{9}, {9}},
+      {{2, 3, 5}, {5, 4}},
+      {{2, 3, 5}, {2, 5, 4}},
+      {{2, 1, 3, 5}, {1, 4, 5, 6}},
+      {{1, 3, 5}, {6, 5, 2}},
+      {{5}, {2, 5, 3}},
+      {{2, 3, 4, 5}, {5}},
+      {{3, 1, 1, 8}, {8, 1}},
+      {{2, 2, 2, 3, 4}, {2, 1, 2, 4, 3}},
   };
   return cases;
 }
@@ -72,7 +81,8 @@ TEST(DnnlMatMul, EmptyAndMismatchedShapes) {
   ASSERT_FALSE(bad_batch.ok());
   EXPECT_EQ(bad_batch.status().code(), StatusCode::kInvalidArgument);
   // K = 0: a sum over nothing is zeros.
-  auto zero_k = model->Run({Tensor::Create(DType::kFloat32, {2, 0}).value(), Tensor::Create(DType::kFloat32, {0, 4}).value()});
+  auto zero_k =
+      model->Run({Tensor::Create(DType::kFloat32, {2, 0}).value(), Tensor::Create(DType::kFloat32, {0, 4}).value()});
   ASSERT_TRUE(zero_k.ok()) << zero_k.status().ToString();
   ASSERT_EQ((*zero_k)[0].shape(), (Shape{2, 4}));
   for (int i = 0; i < 8; ++i) EXPECT_EQ((*zero_k)[0].data<float>()[i], 0.f);

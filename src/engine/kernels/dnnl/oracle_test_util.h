@@ -135,8 +135,8 @@ inline void CompareWithRef(const Graph& dnnl_graph, const Graph& ref_graph, cons
 
 // The one-node form: `op(inputs) -> y` compared between dnnl and ref.
 inline void CompareOneNode(const std::string& op, const std::vector<GraphInput>& inputs,
-                           const std::map<std::string, Attribute>& attrs, const std::string& what,
-                           int64_t opset = 17, double rtol = 1e-4, double atol = 1e-4) {
+                           const std::map<std::string, Attribute>& attrs, const std::string& what, int64_t opset = 17,
+                           double rtol = 1e-4, double atol = 1e-4) {
   std::vector<std::string> names;
   for (const auto& in : inputs) names.push_back(in.name);
   const Graph g = MakeGraph({MakeNode(op, names, {"y"}, attrs)}, inputs, "y", opset);

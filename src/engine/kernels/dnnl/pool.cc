@@ -24,11 +24,17 @@ class PoolKernel final : public Kernel {
  public:
   PoolKernel(PoolKind kind, ref::WindowAttrs attrs, bool count_include_pad, Activation act, std::string node,
              RefFallback fallback)
-      : kind_(kind), attrs_(std::move(attrs)), count_include_pad_(count_include_pad), act_(act),
-        node_(std::move(node)), fallback_(std::move(fallback)) {}
+      : kind_(kind),
+        attrs_(std::move(attrs)),
+        count_include_pad_(count_include_pad),
+        act_(act),
+        node_(std::move(node)),
+        fallback_(std::move(fallback)) {}
 
   std::string_view name() const override {
-    return kind_ == PoolKind::kMax ? "dnnl.maxpool" : kind_ == PoolKind::kAverage ? "dnnl.avgpool" : "dnnl.globalavgpool";
+    return kind_ == PoolKind::kMax       ? "dnnl.maxpool"
+           : kind_ == PoolKind::kAverage ? "dnnl.avgpool"
+                                         : "dnnl.globalavgpool";
   }
 
   Status Run(KernelContext& ctx) const override {
@@ -83,8 +89,8 @@ class PoolKernel final : public Kernel {
           attr.set_post_ops(ops);
         }
         dnnl::pooling_v2_forward::primitive_desc pd(
-            dnnl::pooling_v2_forward::desc(dnnl::prop_kind::forward_inference, alg, src, dst, strides, kernel,
-                                           dilation, pad_l, pad_r),
+            dnnl::pooling_v2_forward::desc(dnnl::prop_kind::forward_inference, alg, src, dst, strides, kernel, dilation,
+                                           pad_l, pad_r),
             attr, CpuEngine());
         LogPrimitive(name(), node_, x->shape(), pd);
         p.prim = dnnl::pooling_v2_forward(pd);

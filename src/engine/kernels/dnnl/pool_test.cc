@@ -25,8 +25,7 @@ std::map<std::string, Attribute> Attrs(const PoolCase& c) {
 
 std::string Describe(const PoolCase& c) {
   return "X" + ShapeToString(c.x) + " k" + ShapeToString(c.kernel) + " s" + ShapeToString(c.strides) + " p" +
-         ShapeToString(c.pads) + " d" + ShapeToString(c.dilations) + " " + c.auto_pad +
-         (c.ceil_mode ? " ceil" : "");
+         ShapeToString(c.pads) + " d" + ShapeToString(c.dilations) + " " + c.auto_pad + (c.ceil_mode ? " ceil" : "");
 }
 
 const std::vector<PoolCase>& Cases() {
@@ -34,14 +33,14 @@ const std::vector<PoolCase>& Cases() {
       {{1, 1, 4, 4}, {2, 2}, {2, 2}},
       {{2, 3, 7, 9}, {3, 3}, {2, 2}, {1, 1, 1, 1}},
       {{1, 64, 112, 112}, {3, 3}, {2, 2}, {1, 1, 1, 1}},
-      {{1, 2, 5, 5}, {2, 2}, {2, 2}, {}, {}, "", 1},                 // ceil_mode overhang
-      {{1, 2, 6, 7}, {3, 3}, {2, 2}, {1, 0, 0, 1}, {}, "", 1},       // ceil_mode with pads
-      {{1, 2, 8, 8}, {3, 3}, {1, 1}, {}, {2, 2}},                    // dilations
+      {{1, 2, 5, 5}, {2, 2}, {2, 2}, {}, {}, "", 1},            // ceil_mode overhang
+      {{1, 2, 6, 7}, {3, 3}, {2, 2}, {1, 0, 0, 1}, {}, "", 1},  // ceil_mode with pads
+      {{1, 2, 8, 8}, {3, 3}, {1, 1}, {}, {2, 2}},               // dilations
       {{2, 2, 7, 6}, {3, 2}, {2, 1}, {}, {}, "SAME_UPPER"},
       {{2, 2, 7, 6}, {3, 3}, {2, 2}, {}, {}, "SAME_LOWER"},
       {{1, 3, 9, 9}, {3, 3}, {3, 3}, {}, {}, "VALID"},
-      {{3, 4, 11}, {3}, {2}, {1, 1}},                                // 1-D
-      {{1, 2, 5, 6, 7}, {2, 3, 2}, {1, 2, 2}, {0, 1, 1, 1, 1, 0}},   // 3-D
+      {{3, 4, 11}, {3}, {2}, {1, 1}},                               // 1-D
+      {{1, 2, 5, 6, 7}, {2, 3, 2}, {1, 2, 2}, {0, 1, 1, 1, 1, 0}},  // 3-D
       {{1, 1, 1, 1}, {1, 1}},
   };
   return cases;
@@ -86,7 +85,8 @@ TEST(DnnlPool, IndicesOutputIsLeftToTheReference) {
 TEST(DnnlPool, BadShapesAreInvalidArgument) {
   std::mt19937 rng(35);
   const std::vector<GraphInput> in = {{"x", RandomTensor({1, 1, 4, 4}, rng)}};
-  auto model = CompileOrDie(MakeGraph({MakeNode("MaxPool", {"x"}, {"y"}, {{"kernel_shape", IntsAttr({3, 3})}})}, in), {});
+  auto model =
+      CompileOrDie(MakeGraph({MakeNode("MaxPool", {"x"}, {"y"}, {{"kernel_shape", IntsAttr({3, 3})}})}, in), {});
   ASSERT_TRUE(model);
   EXPECT_EQ(model->step_kernel_name(0), "dnnl.maxpool");
   for (const Shape& bad : {Shape{1, 1, 2, 2}, Shape{1, 1, 4}}) {

@@ -23,8 +23,8 @@ class SoftmaxKernel final : public Kernel {
     const Tensor* x = ctx.input(0);
     if (x == nullptr) return InvalidArgument(node_ + ": missing input");
     if (x->dtype() != DType::kFloat32) {
-      const Status why = Unimplemented(node_ + ": " + std::string(name()) + " takes FP32, got " +
-                                       std::string(DTypeName(x->dtype())));
+      const Status why =
+          Unimplemented(node_ + ": " + std::string(name()) + " takes FP32, got " + std::string(DTypeName(x->dtype())));
       LogFallback(name(), node_, why);
       return fallback_.Run(ctx, st.fallback_state(), why);
     }

@@ -14,10 +14,10 @@ TEST(DnnlSoftmax, MatchesReferenceOverShapesAxesAndOpsets) {
         const int64_t rank = static_cast<int64_t>(shape.size());
         for (int64_t axis = -rank; axis < rank; ++axis) {
           const std::vector<GraphInput> in = {{"x", RandomTensor(shape, rng, -5, 5)}};
-          CompareOneNode(op, in, {{"axis", IntAttr(axis)}},
-                         op + " opset " + std::to_string(opset) + " " + ShapeToString(shape) + " axis " +
-                             std::to_string(axis),
-                         opset, 1e-4, 1e-6);
+          CompareOneNode(
+              op, in, {{"axis", IntAttr(axis)}},
+              op + " opset " + std::to_string(opset) + " " + ShapeToString(shape) + " axis " + std::to_string(axis),
+              opset, 1e-4, 1e-6);
         }
       }
     }
