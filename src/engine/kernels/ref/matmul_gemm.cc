@@ -55,9 +55,6 @@ const C* ComputeView(const Tensor& t, std::vector<C>& buf) {
 
 std::string TypeName(DType t) { return std::string(DTypeOnnxName(t)); }
 
-template <class T>
-constexpr bool kMatMulType = !std::is_same_v<T, bool> && !std::is_same_v<T, std::string>;
-
 // ----------------------------------------------------------------- MatMul
 
 class MatMulKernel final : public Kernel {
