@@ -55,8 +55,15 @@ const C* ComputeView(const Tensor& t, std::vector<C>& buf) {
 
 std::string TypeName(DType t) { return std::string(DTypeOnnxName(t)); }
 
-template <class T>
-constexpr bool kMatMulType = !std::is_same_v<T, bool> && !std::is_same_v<T, std::string>;
+// A fused activation needs floating outputs; say so at load when the input
+// type is declared (the run-time check covers undeclared types).
+Status CheckActivationType(const KernelInfo& info, const FusedActivation& act) {
+  const DType t = info.input_dtype(0);
+  if (act.active() && t != DType::kUndefined && t != DType::kFloat32 && t != DType::kFloat64 && t != DType::kFloat16 &&
+      t != DType::kBFloat16)
+    return Unimplemented(info.node().Describe() + ": fused activation on " + TypeName(t) + " is not supported");
+  return Status::Ok();
+}
 
 // ----------------------------------------------------------------- MatMul
 
@@ -141,6 +148,7 @@ class MatMulKernel final : public Kernel {
 
 Result<std::unique_ptr<Kernel>> CreateMatMul(const KernelInfo& info) {
   ASSIGN_OR_RETURN(FusedActivation act, ParseFusedActivation(info));
+  RETURN_IF_ERROR(CheckActivationType(info, act));
   return std::unique_ptr<Kernel>(std::make_unique<MatMulKernel>(info.node().Describe(), std::move(act)));
 }
 
@@ -279,6 +287,7 @@ class GemmKernel final : public Kernel {
 
 Result<std::unique_ptr<Kernel>> CreateGemm(const KernelInfo& info) {
   ASSIGN_OR_RETURN(FusedActivation act, ParseFusedActivation(info));
+  RETURN_IF_ERROR(CheckActivationType(info, act));
   const int64_t trans_a = info.GetInt("transA", 0), trans_b = info.GetInt("transB", 0);
   if ((trans_a != 0 && trans_a != 1) || (trans_b != 0 && trans_b != 1))
     return info.Error("transA/transB must be 0 or 1");

@@ -146,3 +146,17 @@ TEST(MatMul, EmptyInnerDimGivesZeros) {
 
 }  // namespace
 }  // namespace inferd
+
+namespace inferd {
+namespace {
+
+TEST(MatMul, FusedActivationOnIntegersIsUnimplementedAtLoad) {
+  kernel_testing::SingleNodeGraph g("MatMul", 13, {{"_activation", kernel_testing::StringAttr("Relu")}});
+  auto out = g.Run({Tensor::FromVector<int32_t>({1}, {1, 1}), Tensor::FromVector<int32_t>({1}, {1, 1})});
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().code(), StatusCode::kUnimplemented);
+  EXPECT_NE(out.status().message().find("fused activation on int32"), std::string::npos) << out.status().message();
+}
+
+}  // namespace
+}  // namespace inferd

@@ -25,10 +25,20 @@ constexpr bool kIsHalf = std::is_same_v<T, Float16> || std::is_same_v<T, BFloat1
 // Arithmetic type values of T are computed in: halves go through float.
 template <class T>
 using ValueOf = std::conditional_t<kIsHalf<T>, float, T>;
-// Accumulator: double for floating types, 64-bit integers otherwise.
+// Accumulator: double for floating types; for integers, wrapping 64-bit
+// unsigned arithmetic (overflow wraps like numpy, never UB), read back as
+// signed where the element type is signed (Signed below).
 template <class V>
-using AccOf =
-    std::conditional_t<std::is_floating_point_v<V>, double, std::conditional_t<std::is_signed_v<V>, int64_t, uint64_t>>;
+using AccOf = std::conditional_t<std::is_floating_point_v<V>, double, uint64_t>;
+
+// The accumulated value as a number: signed integers reinterpret the bits.
+template <class V, class A>
+auto Signed(A acc) {
+  if constexpr (std::is_integral_v<V> && std::is_signed_v<V>)
+    return static_cast<int64_t>(acc);
+  else
+    return acc;
+}
 
 template <class T>
 ValueOf<T> Load(T v) {
@@ -58,10 +68,11 @@ T ReduceOne(ReduceOp op, const T* x, const ReductionPlan& p, int64_t base) {
     case ReduceOp::kLogSum: {
       A acc = 0;
       for (int64_t j = 0; j < n; ++j) acc += static_cast<A>(at(j));
-      if (op == ReduceOp::kLogSum) return Store<T>(std::log(static_cast<double>(acc)));
+      if (op == ReduceOp::kLogSum) return Store<T>(std::log(static_cast<double>(Signed<V>(acc))));
       if (op == ReduceOp::kMean) {
-        if constexpr (std::is_integral_v<A>)
-          return Store<T>(n == 0 ? A{0} : static_cast<A>(acc / static_cast<A>(n)));
+        if constexpr (std::is_integral_v<A>)  // truncates toward zero, as numpy's mean cast back
+          return Store<T>(n == 0 ? decltype(Signed<V>(acc)){0}
+                                 : Signed<V>(acc) / static_cast<decltype(Signed<V>(acc))>(n));
         else
           return Store<T>(acc / static_cast<double>(n));  // empty: NaN, as numpy
       }
@@ -82,9 +93,9 @@ T ReduceOne(ReduceOp op, const T* x, const ReductionPlan& p, int64_t base) {
       for (int64_t j = 0; j < n; ++j) {
         const V v = at(j);
         if constexpr (std::is_unsigned_v<V>)
-          acc += v;
+          acc += static_cast<A>(v);
         else
-          acc += static_cast<A>(v < V(0) ? -v : v);
+          acc += v < V(0) ? A(0) - static_cast<A>(v) : static_cast<A>(v);
       }
       return Store<T>(acc);
     }

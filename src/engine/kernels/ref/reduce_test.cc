@@ -146,3 +146,25 @@ TEST(Reduce, BoolMaxIsAnyMinIsAll) {
 
 }  // namespace
 }  // namespace inferd
+
+namespace inferd {
+namespace {
+
+TEST(Reduce, SignedIntegersMeanL1AndWrappingProd) {
+  using kernel_testing::IntAttr;
+  kernel_testing::SingleNodeGraph mean("ReduceMean", 13, {{"keepdims", IntAttr(0)}});
+  auto out = mean.Run({Tensor::FromVector<int32_t>({-7, 2}, {2})});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ((*out)[0].data<int32_t>()[0], -2);  // -5/2 truncates toward zero
+  kernel_testing::SingleNodeGraph l1("ReduceL1", 13, {{"keepdims", IntAttr(0)}});
+  out = l1.Run({Tensor::FromVector<int8_t>({-3, 4}, {2})});
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ((*out)[0].data<int8_t>()[0], 7);
+  kernel_testing::SingleNodeGraph prod("ReduceProd", 13, {{"keepdims", IntAttr(0)}});
+  out = prod.Run({Tensor::FromVector<int64_t>({int64_t{1} << 62, 4, -1}, {3})});
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ((*out)[0].data<int64_t>()[0], 0);  // 2^64 wraps to 0, never UB
+}
+
+}  // namespace
+}  // namespace inferd
