@@ -13,6 +13,8 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr int kMaxSubgraphDepth = 32;
+// Newest ai.onnx opset whose semantics every kernel implements.
+constexpr int64_t kNewestOpset = 17;
 
 Result<std::string> ReadFile(const std::string& path, size_t limit = size_t{4} << 30) {
   std::error_code ec;
@@ -328,6 +330,9 @@ Result<LoadedGraph> LoadOnnxBytes(std::string_view bytes, const std::string& bas
   std::map<std::string, int64_t> opsets;
   for (const auto& o : proto.opset_import()) opsets[o.domain() == "ai.onnx" ? "" : o.domain()] = o.version();
   if (opsets.empty()) opsets[""] = 1;  // IR version 1-2 files carry no opset import
+  if (auto it = opsets.find(""); it != opsets.end() && it->second > kNewestOpset)
+    return Unimplemented("model uses ai.onnx opset " + std::to_string(it->second) + "; inferd supports opsets up to " +
+                         std::to_string(kNewestOpset) + " (re-export with opset_version=" + std::to_string(kNewestOpset) + ")");
   ASSIGN_OR_RETURN(out.graph, ConvertGraph(proto.graph(), opsets, base_dir, 0));
   RETURN_IF_ERROR(out.graph.Validate());
   return out;

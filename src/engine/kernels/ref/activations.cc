@@ -71,36 +71,55 @@ Status ApplyActivation(Act op, const ActParams& p, const std::string& name, cons
         });
         return Status::Ok();
       }
-      default: return UnsupportedType(name, DTypeOf<T>::value);
+      default:
+        return UnsupportedType(name, DTypeOf<T>::value);
     }
   } else {
     using C = ComputeType<T>;
     const C alpha = static_cast<C>(p.alpha), beta = static_cast<C>(p.beta), gamma = static_cast<C>(p.gamma);
     switch (op) {
-      case Act::kRelu: UnaryMapWidened<T>(x, y, [](C v) { return v < C{0} ? C{0} : v; }); break;  // NaN stays NaN
+      case Act::kRelu:
+        UnaryMapWidened<T>(x, y, [](C v) { return v < C{0} ? C{0} : v; });
+        break;  // NaN stays NaN
       case Act::kShrink:
         UnaryMapWidened<T>(x, y, [=](C v) { return v < -alpha ? v + beta : (v > alpha ? v - beta : C{0}); });
         break;
-      case Act::kLeakyRelu: UnaryMapWidened<T>(x, y, [=](C v) { return v < C{0} ? alpha * v : v; }); break;
-      case Act::kElu: UnaryMapWidened<T>(x, y, [=](C v) { return v < C{0} ? alpha * std::expm1(v) : v; }); break;
+      case Act::kLeakyRelu:
+        UnaryMapWidened<T>(x, y, [=](C v) { return v < C{0} ? alpha * v : v; });
+        break;
+      case Act::kElu:
+        UnaryMapWidened<T>(x, y, [=](C v) { return v < C{0} ? alpha * std::expm1(v) : v; });
+        break;
       case Act::kSelu:
         UnaryMapWidened<T>(x, y, [=](C v) { return v > C{0} ? gamma * v : gamma * alpha * std::expm1(v); });
         break;
       case Act::kCelu:
         UnaryMapWidened<T>(x, y, [=](C v) { return v > C{0} ? v : alpha * std::expm1(v / alpha); });
         break;
-      case Act::kSigmoid: UnaryMapWidened<T>(x, y, [](C v) { return Sigmoid(v); }); break;
+      case Act::kSigmoid:
+        UnaryMapWidened<T>(x, y, [](C v) { return Sigmoid(v); });
+        break;
       case Act::kHardSigmoid:
         UnaryMapWidened<T>(x, y, [=](C v) { return std::max(C{0}, std::min(C{1}, alpha * v + beta)); });
         break;
       case Act::kHardSwish:
         UnaryMapWidened<T>(x, y, [=](C v) { return v * std::max(C{0}, std::min(C{1}, alpha * v + beta)); });
         break;
-      case Act::kSoftplus: UnaryMapWidened<T>(x, y, [](C v) { return Softplus(v); }); break;
-      case Act::kSoftsign: UnaryMapWidened<T>(x, y, [](C v) { return v / (C{1} + std::abs(v)); }); break;
-      case Act::kTanh: UnaryMapWidened<T>(x, y, [](C v) { return std::tanh(v); }); break;
-      case Act::kThresholdedRelu: UnaryMapWidened<T>(x, y, [=](C v) { return v > alpha ? v : C{0}; }); break;
-      case Act::kMish: UnaryMapWidened<T>(x, y, [](C v) { return v * std::tanh(Softplus(v)); }); break;
+      case Act::kSoftplus:
+        UnaryMapWidened<T>(x, y, [](C v) { return Softplus(v); });
+        break;
+      case Act::kSoftsign:
+        UnaryMapWidened<T>(x, y, [](C v) { return v / (C{1} + std::abs(v)); });
+        break;
+      case Act::kTanh:
+        UnaryMapWidened<T>(x, y, [](C v) { return std::tanh(v); });
+        break;
+      case Act::kThresholdedRelu:
+        UnaryMapWidened<T>(x, y, [=](C v) { return v > alpha ? v : C{0}; });
+        break;
+      case Act::kMish:
+        UnaryMapWidened<T>(x, y, [](C v) { return v * std::tanh(Softplus(v)); });
+        break;
     }
     return Status::Ok();
   }

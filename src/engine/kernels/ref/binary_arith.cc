@@ -17,9 +17,12 @@ T Apply(ArithOp op, T a, T b) {
   if constexpr (std::is_integral_v<T>) {
     const uint64_t ua = static_cast<uint64_t>(a), ub = static_cast<uint64_t>(b);
     switch (op) {
-      case ArithOp::kAdd: return static_cast<T>(ua + ub);
-      case ArithOp::kSub: return static_cast<T>(ua - ub);
-      case ArithOp::kMul: return static_cast<T>(ua * ub);
+      case ArithOp::kAdd:
+        return static_cast<T>(ua + ub);
+      case ArithOp::kSub:
+        return static_cast<T>(ua - ub);
+      case ArithOp::kMul:
+        return static_cast<T>(ua * ub);
       case ArithOp::kDiv:
         if (b == 0) return T{0};  // integer division by zero: defined as 0, never a trap
         if constexpr (std::is_signed_v<T>) {
@@ -30,10 +33,14 @@ T Apply(ArithOp op, T a, T b) {
     return T{};
   } else {
     switch (op) {
-      case ArithOp::kAdd: return a + b;
-      case ArithOp::kSub: return a - b;
-      case ArithOp::kMul: return a * b;
-      case ArithOp::kDiv: return a / b;
+      case ArithOp::kAdd:
+        return a + b;
+      case ArithOp::kSub:
+        return a - b;
+      case ArithOp::kMul:
+        return a * b;
+      case ArithOp::kDiv:
+        return a / b;
     }
     return T{};
   }

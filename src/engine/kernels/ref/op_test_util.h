@@ -1,13 +1,9 @@
-// Test helper for kernel unit tests: runs one ONNX node on given tensors
-// through the real compile-and-run path, with only the reference kernels.
-//
-//   auto out = RunOp("Clip", {x, Tensor(), max}, {{"foo", AttrInt(1)}}, 13);
-//
-// An undefined Tensor() in `inputs` is an omitted optional input. Not for
-// production code: header-only, included by *_test.cc files.
+// Test helper for the shape-op kernel tests: builds and runs a one-node graph.
+// Only included by *_test.cc files.
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,66 +11,99 @@
 
 namespace inferd::testing {
 
-inline Attribute AttrInt(int64_t v) {
+inline Attribute IntAttr(int64_t v) {
   Attribute a;
   a.type = Attribute::Type::kInt;
   a.i = v;
   return a;
 }
-inline Attribute AttrFloat(float v) {
+inline Attribute FloatAttr(float v) {
   Attribute a;
   a.type = Attribute::Type::kFloat;
   a.f = v;
   return a;
 }
-inline Attribute AttrString(std::string v) {
+inline Attribute StringAttr(std::string v) {
   Attribute a;
   a.type = Attribute::Type::kString;
   a.s = std::move(v);
   return a;
 }
+inline Attribute IntsAttr(std::vector<int64_t> v) {
+  Attribute a;
+  a.type = Attribute::Type::kInts;
+  a.ints = std::move(v);
+  return a;
+}
+inline Attribute FloatsAttr(std::vector<float> v) {
+  Attribute a;
+  a.type = Attribute::Type::kFloats;
+  a.floats = std::move(v);
+  return a;
+}
+inline Attribute TensorAttr(Tensor t) {
+  Attribute a;
+  a.type = Attribute::Type::kTensor;
+  a.t = std::move(t);
+  return a;
+}
 
-// Runs `op` (ai.onnx domain at `opset`) on `inputs`, producing `num_outputs`
-// outputs. Errors from compiling (the kernel factory) or running come back as
-// the status.
-inline Result<std::vector<Tensor>> RunOp(const std::string& op, const std::vector<Tensor>& inputs,
-                                         const std::map<std::string, Attribute>& attributes = {}, int64_t opset = 17,
-                                         int num_outputs = 1) {
+// One input of the node: a runtime value, an initializer, or omitted.
+struct OpInput {
+  Tensor value;
+  bool constant = false;
+  bool omitted = false;
+};
+inline OpInput In(Tensor t) { return {std::move(t), false, false}; }
+inline OpInput Const(Tensor t) { return {std::move(t), true, false}; }
+inline OpInput Omitted() { return {Tensor(), false, true}; }
+
+// Runs `op` at `opset` on `inputs`, returning its `num_outputs` outputs.
+// Load-time errors (factory) and run-time errors both come back as a status.
+inline Result<std::vector<Tensor>> RunOp(const std::string& op, int64_t opset, std::vector<OpInput> inputs,
+                                         std::map<std::string, Attribute> attrs = {}, int num_outputs = 1) {
   Graph g;
   g.opsets[""] = opset;
   Node n;
   n.op_type = op;
   n.name = "n0";
-  n.attributes = attributes;
-  std::vector<Tensor> fed;
+  n.attributes = std::move(attrs);
+  std::vector<Tensor> feeds;
   for (size_t i = 0; i < inputs.size(); ++i) {
-    if (!inputs[i].defined()) {
+    if (inputs[i].omitted) {
       n.inputs.push_back("");
       continue;
     }
     const std::string name = "x" + std::to_string(i);
-    g.inputs.push_back({name, inputs[i].dtype(), std::nullopt});
     n.inputs.push_back(name);
-    fed.push_back(inputs[i]);
+    if (inputs[i].constant) {
+      g.initializers[name] = inputs[i].value;
+    } else {
+      g.inputs.push_back({name, inputs[i].value.dtype(), std::nullopt});
+      feeds.push_back(inputs[i].value);
+    }
   }
   for (int i = 0; i < num_outputs; ++i) {
     const std::string name = "y" + std::to_string(i);
-    g.outputs.push_back({name, DType::kUndefined, std::nullopt});
     n.outputs.push_back(name);
+    g.outputs.push_back({name, DType::kUndefined, std::nullopt});
   }
   g.nodes.push_back(n);
   ModelOptions options;
-  options.providers = {"ref"};
   options.optimize = false;
-  ASSIGN_OR_RETURN(auto model, CompiledModel::Compile(std::move(g), {}, options));
-  return model->Run(fed);
+  options.providers = {"ref"};
+  auto model = CompiledModel::Compile(std::move(g), {}, options);
+  if (!model.ok()) return model.status();
+  return (*model)->Run(feeds);
 }
 
-// All elements as doubles, for compact expectations.
+// Output values as doubles, for compact EXPECT_EQ against a list.
 inline std::vector<double> Values(const Tensor& t) {
   std::vector<double> v;
   for (int64_t i = 0; i < t.numel(); ++i) v.push_back(t.GetAsDouble(i));
   return v;
 }
+
+inline bool Contains(const Status& s, const std::string& text) { return s.message().find(text) != std::string::npos; }
 
 }  // namespace inferd::testing
