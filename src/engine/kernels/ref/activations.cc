@@ -44,12 +44,11 @@ C Softplus(C v) {
   return std::max(v, C{0}) + std::log1p(std::exp(-std::abs(v)));
 }
 
-// 1 / (1 + exp(-v)) without overflow for large negative v.
+// For large negative v, exp(-v) overflows to inf and the result is the
+// correct limit 0, so no branch is needed.
 template <class C>
 C Sigmoid(C v) {
-  if (v >= C{0}) return C{1} / (C{1} + std::exp(-v));
-  const C e = std::exp(v);
-  return e / (C{1} + e);
+  return C{1} / (C{1} + std::exp(-v));
 }
 
 template <class T>
