@@ -3,7 +3,6 @@
 // hyperbolic functions and Erf on floating types (Erf also on integers, as
 // opset 13 allows); IsNaN and IsInf (floating -> bool).
 #include <cmath>
-#include <limits>
 
 #include "engine/kernels/ref/elementwise_util.h"
 
