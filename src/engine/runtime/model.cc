@@ -223,7 +223,7 @@ Status CompiledModel::CheckInput(size_t index, const Tensor& t) const {
   };
   auto got = [&] { return std::string(DTypeName(t.dtype())) + " " + ShapeToString(t.shape()); };
   bool ok = decl.dtype == DType::kUndefined || decl.dtype == t.dtype();
-  if (ok && decl.dims) {
+  if (ok && decl.dims && options_.check_input_shapes) {
     ok = decl.dims->size() == t.shape().size();
     for (size_t i = 0; ok && i < decl.dims->size(); ++i)
       if ((*decl.dims)[i].fixed() && (*decl.dims)[i].value != t.shape()[i]) ok = false;

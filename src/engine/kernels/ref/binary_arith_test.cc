@@ -2,7 +2,7 @@
 
 #include <limits>
 
-#include "engine/kernels/ref/elementwise_test_util.h"
+#include "engine/kernels/ref/op_test_util.h"
 #include "engine/runtime/model.h"
 
 namespace inferd {
@@ -54,14 +54,14 @@ TEST(BinaryArith, IncompatibleShapesNameBoth) {
 }
 
 using testing::IntAttr;
-using testing::RunElementwise;
+using testing::RunOp;
 using testing::Values;
 
 TEST(BinaryArithLegacy, AddWithAxisAtOpset6) {
   // Opset 6: B [2] lines up with A's axis 1 of [2,2,2] when axis=1.
   const Tensor a = Tensor::FromVector<float>({0, 0, 0, 0, 0, 0, 0, 0}, {2, 2, 2});
   const Tensor b = Tensor::FromVector<float>({1, 2}, {2});
-  auto out = RunElementwise("Add", {a, b}, {{"broadcast", IntAttr(1)}, {"axis", IntAttr(1)}}, 6);
+  auto out = RunOp("Add", {a, b}, {{"broadcast", IntAttr(1)}, {"axis", IntAttr(1)}}, 6);
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_EQ(Values((*out)[0]), (std::vector<double>{1, 1, 2, 2, 1, 1, 2, 2}));
 }
@@ -69,7 +69,7 @@ TEST(BinaryArithLegacy, AddWithAxisAtOpset6) {
 TEST(BinaryArithLegacy, AxisThatDoesNotFitIsRejected) {
   const Tensor a = Tensor::FromVector<float>({0, 0}, {2});
   const Tensor b = Tensor::FromVector<float>({1, 2}, {2});
-  auto out = RunElementwise("Mul", {a, b}, {{"broadcast", IntAttr(1)}, {"axis", IntAttr(1)}}, 6);
+  auto out = RunOp("Mul", {a, b}, {{"broadcast", IntAttr(1)}, {"axis", IntAttr(1)}}, 6);
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(out.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(out.status().message().find("axis"), std::string::npos) << out.status().message();
@@ -77,10 +77,9 @@ TEST(BinaryArithLegacy, AxisThatDoesNotFitIsRejected) {
 
 TEST(BinaryArithLegacy, IntegerOverflowWrapsAndMinDivMinusOneDoesNotTrap) {
   const int32_t min = std::numeric_limits<int32_t>::min(), max = std::numeric_limits<int32_t>::max();
-  auto add = RunElementwise("Add", {Tensor::FromVector<int32_t>({max}, {1}), Tensor::FromVector<int32_t>({1}, {1})});
-  auto div = RunElementwise("Div", {Tensor::FromVector<int32_t>({min}, {1}), Tensor::FromVector<int32_t>({-1}, {1})});
-  auto mul =
-      RunElementwise("Mul", {Tensor::FromVector<uint16_t>({65535}, {1}), Tensor::FromVector<uint16_t>({65535}, {1})});
+  auto add = RunOp("Add", {Tensor::FromVector<int32_t>({max}, {1}), Tensor::FromVector<int32_t>({1}, {1})});
+  auto div = RunOp("Div", {Tensor::FromVector<int32_t>({min}, {1}), Tensor::FromVector<int32_t>({-1}, {1})});
+  auto mul = RunOp("Mul", {Tensor::FromVector<uint16_t>({65535}, {1}), Tensor::FromVector<uint16_t>({65535}, {1})});
   ASSERT_TRUE(add.ok() && div.ok() && mul.ok());
   EXPECT_EQ((*add)[0].data<int32_t>()[0], min);
   EXPECT_EQ((*div)[0].data<int32_t>()[0], min);

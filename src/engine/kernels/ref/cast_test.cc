@@ -4,17 +4,17 @@
 #include <limits>
 #include <string>
 
-#include "engine/kernels/ref/elementwise_test_util.h"
+#include "engine/kernels/ref/op_test_util.h"
 
 namespace inferd {
 namespace {
 
 using testing::IntAttr;
-using testing::RunElementwise;
+using testing::RunOp;
 using testing::Values;
 
 Result<std::vector<Tensor>> CastTo(const Tensor& x, DType to) {
-  return RunElementwise("Cast", {x}, {{"to", IntAttr(static_cast<int64_t>(to))}});
+  return RunOp("Cast", {x}, {{"to", IntAttr(static_cast<int64_t>(to))}});
 }
 
 TEST(Cast, FloatToIntTruncatesAndSaturates) {
@@ -91,11 +91,11 @@ TEST(Cast, UnparsableStringNamesIt) {
 }
 
 TEST(Cast, BadTargetTypeIsRejectedAtLoad) {
-  auto out = RunElementwise("Cast", {Tensor::FromVector<float>({1}, {1})}, {{"to", IntAttr(99)}});
+  auto out = RunOp("Cast", {Tensor::FromVector<float>({1}, {1})}, {{"to", IntAttr(99)}});
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(out.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(out.status().message().find("to=99"), std::string::npos) << out.status().message();
-  auto missing = RunElementwise("Cast", {Tensor::FromVector<float>({1}, {1})});
+  auto missing = RunOp("Cast", {Tensor::FromVector<float>({1}, {1})});
   ASSERT_FALSE(missing.ok());
 }
 
@@ -107,8 +107,7 @@ TEST(Cast, SameTypeSharesTheInput) {
 }
 
 TEST(CastLike, TakesTheTypeOfTheSecondInput) {
-  auto out = RunElementwise("CastLike",
-                            {Tensor::FromVector<double>({2.75, -1.0}, {2}), Tensor::FromVector<int16_t>({0}, {1})});
+  auto out = RunOp("CastLike", {Tensor::FromVector<double>({2.75, -1.0}, {2}), Tensor::FromVector<int16_t>({0}, {1})});
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_EQ((*out)[0].dtype(), DType::kInt16);
   EXPECT_EQ(Values((*out)[0]), (std::vector<double>{2, -1}));

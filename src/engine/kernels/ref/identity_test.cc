@@ -1,17 +1,17 @@
 #include <gtest/gtest.h>
 
-#include "engine/kernels/ref/elementwise_test_util.h"
+#include "engine/kernels/ref/op_test_util.h"
 
 namespace inferd {
 namespace {
 
 using testing::FloatAttr;
-using testing::RunElementwise;
+using testing::RunOp;
 using testing::Values;
 
 TEST(Identity, IsAViewOfItsInput) {
   const Tensor x = Tensor::FromVector<float>({1, 2, 3}, {3});
-  auto out = RunElementwise("Identity", {x});
+  auto out = RunOp("Identity", {x});
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_EQ((*out)[0].raw(), x.raw());
   EXPECT_EQ((*out)[0].shape(), x.shape());
@@ -19,7 +19,7 @@ TEST(Identity, IsAViewOfItsInput) {
 
 TEST(Dropout, InferenceIsIdentityWithAnAllTrueMask) {
   const Tensor x = Tensor::FromVector<float>({1, 2, 3, 4}, {2, 2});
-  auto out = RunElementwise("Dropout", {x, Tensor::Scalar<float>(0.5f)}, {}, 13, 2);
+  auto out = RunOp("Dropout", {x, Tensor::Scalar<float>(0.5f)}, {}, 13, 2);
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_EQ(Values((*out)[0]), Values(x));
   EXPECT_EQ((*out)[1].dtype(), DType::kBool);
@@ -28,7 +28,7 @@ TEST(Dropout, InferenceIsIdentityWithAnAllTrueMask) {
 
 TEST(Dropout, OldOpsetMaskHasTheInputType) {
   const Tensor x = Tensor::FromVector<double>({1, 2}, {2});
-  auto out = RunElementwise("Dropout", {x}, {{"ratio", FloatAttr(0.3f)}}, 7, 2);
+  auto out = RunOp("Dropout", {x}, {{"ratio", FloatAttr(0.3f)}}, 7, 2);
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_EQ(Values((*out)[0]), (std::vector<double>{1, 2}));
   EXPECT_EQ((*out)[1].dtype(), DType::kFloat64);
@@ -37,7 +37,7 @@ TEST(Dropout, OldOpsetMaskHasTheInputType) {
 
 TEST(Dropout, TrainingModeWithZeroRatioKeepsEverything) {
   const Tensor x = Tensor::FromVector<float>({5, 6}, {2});
-  auto out = RunElementwise("Dropout", {x, Tensor::Scalar<float>(0.0f), Tensor::Scalar<bool>(true)}, {}, 13, 2);
+  auto out = RunOp("Dropout", {x, Tensor::Scalar<float>(0.0f), Tensor::Scalar<bool>(true)}, {}, 13, 2);
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_EQ(Values((*out)[0]), (std::vector<double>{5, 6}));
   EXPECT_EQ(Values((*out)[1]), (std::vector<double>{1, 1}));
@@ -45,14 +45,14 @@ TEST(Dropout, TrainingModeWithZeroRatioKeepsEverything) {
 
 TEST(Dropout, TrainingModeWithARatioIsUnimplemented) {
   const Tensor x = Tensor::FromVector<float>({5, 6}, {2});
-  auto out = RunElementwise("Dropout", {x, Tensor::Scalar<float>(0.5f), Tensor::Scalar<bool>(true)}, {}, 13);
+  auto out = RunOp("Dropout", {x, Tensor::Scalar<float>(0.5f), Tensor::Scalar<bool>(true)}, {}, 13);
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(out.status().code(), StatusCode::kUnimplemented);
 }
 
 TEST(Dropout, RatioOutOfRangeIsRejected) {
   const Tensor x = Tensor::FromVector<float>({5, 6}, {2});
-  auto out = RunElementwise("Dropout", {x, Tensor::Scalar<float>(1.5f)}, {}, 13);
+  auto out = RunOp("Dropout", {x, Tensor::Scalar<float>(1.5f)}, {}, 13);
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(out.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(out.status().message().find("ratio"), std::string::npos) << out.status().message();
