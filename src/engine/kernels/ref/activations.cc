@@ -44,12 +44,11 @@ C Softplus(C v) {
   return std::max(v, C{0}) + std::log1p(std::exp(-std::abs(v)));
 }
 
-// 1 / (1 + exp(-v)) without overflow for large negative v.
+// For large negative v, exp(-v) overflows to inf and the result is the
+// correct limit 0, so no branch is needed.
 template <class C>
 C Sigmoid(C v) {
-  if (v >= C{0}) return C{1} / (C{1} + std::exp(-v));
-  const C e = std::exp(v);
-  return e / (C{1} + e);
+  return C{1} / (C{1} + std::exp(-v));
 }
 
 template <class T>
@@ -71,36 +70,55 @@ Status ApplyActivation(Act op, const ActParams& p, const std::string& name, cons
         });
         return Status::Ok();
       }
-      default: return UnsupportedType(name, DTypeOf<T>::value);
+      default:
+        return UnsupportedType(name, DTypeOf<T>::value);
     }
   } else {
     using C = ComputeType<T>;
     const C alpha = static_cast<C>(p.alpha), beta = static_cast<C>(p.beta), gamma = static_cast<C>(p.gamma);
     switch (op) {
-      case Act::kRelu: UnaryMapWidened<T>(x, y, [](C v) { return v < C{0} ? C{0} : v; }); break;  // NaN stays NaN
+      case Act::kRelu:
+        UnaryMapWidened<T>(x, y, [](C v) { return v < C{0} ? C{0} : v; });
+        break;  // NaN stays NaN
       case Act::kShrink:
         UnaryMapWidened<T>(x, y, [=](C v) { return v < -alpha ? v + beta : (v > alpha ? v - beta : C{0}); });
         break;
-      case Act::kLeakyRelu: UnaryMapWidened<T>(x, y, [=](C v) { return v < C{0} ? alpha * v : v; }); break;
-      case Act::kElu: UnaryMapWidened<T>(x, y, [=](C v) { return v < C{0} ? alpha * std::expm1(v) : v; }); break;
+      case Act::kLeakyRelu:
+        UnaryMapWidened<T>(x, y, [=](C v) { return v < C{0} ? alpha * v : v; });
+        break;
+      case Act::kElu:
+        UnaryMapWidened<T>(x, y, [=](C v) { return v < C{0} ? alpha * std::expm1(v) : v; });
+        break;
       case Act::kSelu:
         UnaryMapWidened<T>(x, y, [=](C v) { return v > C{0} ? gamma * v : gamma * alpha * std::expm1(v); });
         break;
       case Act::kCelu:
         UnaryMapWidened<T>(x, y, [=](C v) { return v > C{0} ? v : alpha * std::expm1(v / alpha); });
         break;
-      case Act::kSigmoid: UnaryMapWidened<T>(x, y, [](C v) { return Sigmoid(v); }); break;
+      case Act::kSigmoid:
+        UnaryMapWidened<T>(x, y, [](C v) { return Sigmoid(v); });
+        break;
       case Act::kHardSigmoid:
         UnaryMapWidened<T>(x, y, [=](C v) { return std::max(C{0}, std::min(C{1}, alpha * v + beta)); });
         break;
       case Act::kHardSwish:
         UnaryMapWidened<T>(x, y, [=](C v) { return v * std::max(C{0}, std::min(C{1}, alpha * v + beta)); });
         break;
-      case Act::kSoftplus: UnaryMapWidened<T>(x, y, [](C v) { return Softplus(v); }); break;
-      case Act::kSoftsign: UnaryMapWidened<T>(x, y, [](C v) { return v / (C{1} + std::abs(v)); }); break;
-      case Act::kTanh: UnaryMapWidened<T>(x, y, [](C v) { return std::tanh(v); }); break;
-      case Act::kThresholdedRelu: UnaryMapWidened<T>(x, y, [=](C v) { return v > alpha ? v : C{0}; }); break;
-      case Act::kMish: UnaryMapWidened<T>(x, y, [](C v) { return v * std::tanh(Softplus(v)); }); break;
+      case Act::kSoftplus:
+        UnaryMapWidened<T>(x, y, [](C v) { return Softplus(v); });
+        break;
+      case Act::kSoftsign:
+        UnaryMapWidened<T>(x, y, [](C v) { return v / (C{1} + std::abs(v)); });
+        break;
+      case Act::kTanh:
+        UnaryMapWidened<T>(x, y, [](C v) { return std::tanh(v); });
+        break;
+      case Act::kThresholdedRelu:
+        UnaryMapWidened<T>(x, y, [=](C v) { return v > alpha ? v : C{0}; });
+        break;
+      case Act::kMish:
+        UnaryMapWidened<T>(x, y, [](C v) { return v * std::tanh(Softplus(v)); });
+        break;
     }
     return Status::Ok();
   }

@@ -8,7 +8,7 @@
 namespace inferd {
 namespace {
 
-using testing::AttrFloat;
+using testing::FloatAttr;
 using testing::RunOp;
 using testing::Values;
 
@@ -23,7 +23,7 @@ TEST(Activations, ReluAndLeakyRelu) {
   auto relu = RunOp("Relu", {kX});
   ASSERT_TRUE(relu.ok()) << relu.status().ToString();
   ExpectNear(Values((*relu)[0]), {0, 0, 0, 1, 3});
-  auto leaky = RunOp("LeakyRelu", {kX}, {{"alpha", AttrFloat(0.1f)}});
+  auto leaky = RunOp("LeakyRelu", {kX}, {{"alpha", FloatAttr(0.1f)}});
   ASSERT_TRUE(leaky.ok());
   ExpectNear(Values((*leaky)[0]), {-0.2, -0.05, 0, 1, 3});
   auto leaky_default = RunOp("LeakyRelu", {kX});
@@ -51,13 +51,13 @@ TEST(Activations, SoftplusIsStableForLargeInputs) {
 }
 
 TEST(Activations, EluSeluCelu) {
-  auto elu = RunOp("Elu", {kX}, {{"alpha", AttrFloat(2.0f)}});
+  auto elu = RunOp("Elu", {kX}, {{"alpha", FloatAttr(2.0f)}});
   ASSERT_TRUE(elu.ok());
   ExpectNear(Values((*elu)[0]), {2 * std::expm1(-2.0), 2 * std::expm1(-0.5), 0, 1, 3});
-  auto selu = RunOp("Selu", {kX}, {{"alpha", AttrFloat(2.0f)}, {"gamma", AttrFloat(3.0f)}});
+  auto selu = RunOp("Selu", {kX}, {{"alpha", FloatAttr(2.0f)}, {"gamma", FloatAttr(3.0f)}});
   ASSERT_TRUE(selu.ok());
   ExpectNear(Values((*selu)[0]), {3 * 2 * std::expm1(-2.0), 3 * 2 * std::expm1(-0.5), 0, 3, 9});
-  auto celu = RunOp("Celu", {kX}, {{"alpha", AttrFloat(2.0f)}});
+  auto celu = RunOp("Celu", {kX}, {{"alpha", FloatAttr(2.0f)}});
   ASSERT_TRUE(celu.ok());
   ExpectNear(Values((*celu)[0]), {2 * std::expm1(-1.0), 2 * std::expm1(-0.25), 0, 1, 3});
 }
@@ -72,17 +72,17 @@ TEST(Activations, HardSigmoidHardSwishSoftsignThresholdedRelu) {
   auto ss = RunOp("Softsign", {kX});
   ASSERT_TRUE(ss.ok());
   ExpectNear(Values((*ss)[0]), {-2.0 / 3, -0.5 / 1.5, 0, 0.5, 0.75});
-  auto tr = RunOp("ThresholdedRelu", {kX}, {{"alpha", AttrFloat(1.0f)}});
+  auto tr = RunOp("ThresholdedRelu", {kX}, {{"alpha", FloatAttr(1.0f)}});
   ASSERT_TRUE(tr.ok());
   ExpectNear(Values((*tr)[0]), {0, 0, 0, 0, 3});
 }
 
 TEST(Activations, ShrinkOnFloatAndInt) {
-  auto f = RunOp("Shrink", {kX}, {{"lambd", AttrFloat(0.5f)}, {"bias", AttrFloat(0.25f)}});
+  auto f = RunOp("Shrink", {kX}, {{"lambd", FloatAttr(0.5f)}, {"bias", FloatAttr(0.25f)}});
   ASSERT_TRUE(f.ok());
   ExpectNear(Values((*f)[0]), {-1.75, 0, 0, 0.75, 2.75});
   auto i = RunOp("Shrink", {Tensor::FromVector<int32_t>({-3, 1, 4}, {3})},
-                 {{"lambd", AttrFloat(1.5f)}, {"bias", AttrFloat(1.0f)}});
+                 {{"lambd", FloatAttr(1.5f)}, {"bias", FloatAttr(1.0f)}});
   ASSERT_TRUE(i.ok());
   EXPECT_EQ(Values((*i)[0]), (std::vector<double>{-2, 0, 3}));
 }
@@ -144,7 +144,7 @@ TEST(Activations, ClipMinAboveMaxGivesMax) {
 }
 
 TEST(Activations, ClipAttributesBeforeOpset11) {
-  auto out = RunOp("Clip", {kX}, {{"min", AttrFloat(-1.0f)}, {"max", AttrFloat(1.0f)}}, 6);
+  auto out = RunOp("Clip", {kX}, {{"min", FloatAttr(-1.0f)}, {"max", FloatAttr(1.0f)}}, 6);
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   ExpectNear(Values((*out)[0]), {-1, -0.5, 0, 1, 1});
 }

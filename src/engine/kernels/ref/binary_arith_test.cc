@@ -53,7 +53,7 @@ TEST(BinaryArith, IncompatibleShapesNameBoth) {
   EXPECT_NE(out.status().message().find("[2] [3]"), std::string::npos) << out.status().message();
 }
 
-using testing::AttrInt;
+using testing::IntAttr;
 using testing::RunOp;
 using testing::Values;
 
@@ -61,7 +61,7 @@ TEST(BinaryArithLegacy, AddWithAxisAtOpset6) {
   // Opset 6: B [2] lines up with A's axis 1 of [2,2,2] when axis=1.
   const Tensor a = Tensor::FromVector<float>({0, 0, 0, 0, 0, 0, 0, 0}, {2, 2, 2});
   const Tensor b = Tensor::FromVector<float>({1, 2}, {2});
-  auto out = RunOp("Add", {a, b}, {{"broadcast", AttrInt(1)}, {"axis", AttrInt(1)}}, 6);
+  auto out = RunOp("Add", {a, b}, {{"broadcast", IntAttr(1)}, {"axis", IntAttr(1)}}, 6);
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_EQ(Values((*out)[0]), (std::vector<double>{1, 1, 2, 2, 1, 1, 2, 2}));
 }
@@ -69,7 +69,7 @@ TEST(BinaryArithLegacy, AddWithAxisAtOpset6) {
 TEST(BinaryArithLegacy, AxisThatDoesNotFitIsRejected) {
   const Tensor a = Tensor::FromVector<float>({0, 0}, {2});
   const Tensor b = Tensor::FromVector<float>({1, 2}, {2});
-  auto out = RunOp("Mul", {a, b}, {{"broadcast", AttrInt(1)}, {"axis", AttrInt(1)}}, 6);
+  auto out = RunOp("Mul", {a, b}, {{"broadcast", IntAttr(1)}, {"axis", IntAttr(1)}}, 6);
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(out.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(out.status().message().find("axis"), std::string::npos) << out.status().message();

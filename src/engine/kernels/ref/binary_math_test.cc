@@ -8,7 +8,7 @@
 namespace inferd {
 namespace {
 
-using testing::AttrInt;
+using testing::IntAttr;
 using testing::RunOp;
 using testing::Values;
 
@@ -62,7 +62,7 @@ TEST(Mod, IntegerTakesTheDivisorsSign) {
   auto mod = RunOp("Mod", {a, b});
   ASSERT_TRUE(mod.ok()) << mod.status().ToString();
   EXPECT_EQ(Values((*mod)[0]), (std::vector<double>{1, 2, -2, -1, 0}));
-  auto fmod = RunOp("Mod", {a, b}, {{"fmod", AttrInt(1)}});
+  auto fmod = RunOp("Mod", {a, b}, {{"fmod", IntAttr(1)}});
   ASSERT_TRUE(fmod.ok()) << fmod.status().ToString();
   EXPECT_EQ(Values((*fmod)[0]), (std::vector<double>{1, -1, 1, -1, 0}));
 }
@@ -76,13 +76,13 @@ TEST(Mod, MinByMinusOneDoesNotTrap) {
 
 TEST(Mod, FloatFmodTakesTheDividendsSign) {
   auto out = RunOp("Mod", {Tensor::FromVector<float>({5.5f, -5.5f}, {2}), Tensor::Scalar<float>(2.0f)},
-                   {{"fmod", AttrInt(1)}});
+                   {{"fmod", IntAttr(1)}});
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_EQ(Values((*out)[0]), (std::vector<double>{1.5, -1.5}));
 }
 
 TEST(Mod, BadFmodAttribute) {
-  auto out = RunOp("Mod", {Tensor::Scalar<int32_t>(1), Tensor::Scalar<int32_t>(1)}, {{"fmod", AttrInt(2)}});
+  auto out = RunOp("Mod", {Tensor::Scalar<int32_t>(1), Tensor::Scalar<int32_t>(1)}, {{"fmod", IntAttr(2)}});
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(out.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(out.status().message().find("fmod"), std::string::npos) << out.status().message();

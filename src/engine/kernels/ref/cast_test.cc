@@ -9,12 +9,12 @@
 namespace inferd {
 namespace {
 
-using testing::AttrInt;
+using testing::IntAttr;
 using testing::RunOp;
 using testing::Values;
 
 Result<std::vector<Tensor>> CastTo(const Tensor& x, DType to) {
-  return RunOp("Cast", {x}, {{"to", AttrInt(static_cast<int64_t>(to))}});
+  return RunOp("Cast", {x}, {{"to", IntAttr(static_cast<int64_t>(to))}});
 }
 
 TEST(Cast, FloatToIntTruncatesAndSaturates) {
@@ -91,7 +91,7 @@ TEST(Cast, UnparsableStringNamesIt) {
 }
 
 TEST(Cast, BadTargetTypeIsRejectedAtLoad) {
-  auto out = RunOp("Cast", {Tensor::FromVector<float>({1}, {1})}, {{"to", AttrInt(99)}});
+  auto out = RunOp("Cast", {Tensor::FromVector<float>({1}, {1})}, {{"to", IntAttr(99)}});
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(out.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(out.status().message().find("to=99"), std::string::npos) << out.status().message();

@@ -49,11 +49,21 @@ class CompareKernel final : public Kernel {
             }
           };
           switch (op_) {
-            case CompareOp::kEqual: run([](const auto& x, const auto& y) { return x == y; }); break;
-            case CompareOp::kGreater: run([](const auto& x, const auto& y) { return x > y; }); break;
-            case CompareOp::kGreaterOrEqual: run([](const auto& x, const auto& y) { return x >= y; }); break;
-            case CompareOp::kLess: run([](const auto& x, const auto& y) { return x < y; }); break;
-            case CompareOp::kLessOrEqual: run([](const auto& x, const auto& y) { return x <= y; }); break;
+            case CompareOp::kEqual:
+              run([](const auto& x, const auto& y) { return x == y; });
+              break;
+            case CompareOp::kGreater:
+              run([](const auto& x, const auto& y) { return x > y; });
+              break;
+            case CompareOp::kGreaterOrEqual:
+              run([](const auto& x, const auto& y) { return x >= y; });
+              break;
+            case CompareOp::kLess:
+              run([](const auto& x, const auto& y) { return x < y; });
+              break;
+            case CompareOp::kLessOrEqual:
+              run([](const auto& x, const auto& y) { return x <= y; });
+              break;
           }
           return Status::Ok();
         },
@@ -86,9 +96,15 @@ class LogicKernel final : public Kernel {
     const Tensor* b = &b_view;
     if (a->dtype() != DType::kBool) return UnsupportedType(name_, a->dtype());
     switch (op_) {
-      case LogicOp::kAnd: BinaryMap<bool, bool, bool>(*a, *b, *out, [](bool x, bool y) { return x && y; }); break;
-      case LogicOp::kOr: BinaryMap<bool, bool, bool>(*a, *b, *out, [](bool x, bool y) { return x || y; }); break;
-      case LogicOp::kXor: BinaryMap<bool, bool, bool>(*a, *b, *out, [](bool x, bool y) { return x != y; }); break;
+      case LogicOp::kAnd:
+        BinaryMap<bool, bool, bool>(*a, *b, *out, [](bool x, bool y) { return x && y; });
+        break;
+      case LogicOp::kOr:
+        BinaryMap<bool, bool, bool>(*a, *b, *out, [](bool x, bool y) { return x || y; });
+        break;
+      case LogicOp::kXor:
+        BinaryMap<bool, bool, bool>(*a, *b, *out, [](bool x, bool y) { return x != y; });
+        break;
     }
     return Status::Ok();
   }

@@ -7,9 +7,9 @@
 namespace inferd {
 namespace {
 
-using testing::AttrInt;
-using testing::AttrString;
+using testing::IntAttr;
 using testing::RunOp;
+using testing::StringAttr;
 using testing::Values;
 
 TEST(CompareLogic, ComparisonsBroadcastAndReturnBool) {
@@ -81,7 +81,7 @@ TEST(CompareLogic, LegacyBroadcastWithAxis) {
   // Opset 6: B [3] lines up with A's axis 0 when axis=0, broadcast=1.
   const Tensor a = Tensor::FromVector<int32_t>({1, 2, 3, 4, 5, 6}, {3, 2});
   const Tensor b = Tensor::FromVector<int32_t>({1, 4, 6}, {3});
-  auto out = RunOp("Equal", {a, b}, {{"broadcast", AttrInt(1)}, {"axis", AttrInt(0)}}, 6);
+  auto out = RunOp("Equal", {a, b}, {{"broadcast", IntAttr(1)}, {"axis", IntAttr(0)}}, 6);
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_EQ(Values((*out)[0]), (std::vector<double>{1, 0, 0, 1, 0, 1}));
   auto no_flag = RunOp("Equal", {a, b}, {}, 6);
@@ -92,8 +92,8 @@ TEST(CompareLogic, LegacyBroadcastWithAxis) {
 TEST(CompareLogic, BitShiftBothWaysAndPastTheWidth) {
   const Tensor x = Tensor::FromVector<uint8_t>({16, 4, 1, 255}, {4});
   const Tensor s = Tensor::FromVector<uint8_t>({1, 2, 7, 8}, {4});
-  auto left = RunOp("BitShift", {x, s}, {{"direction", AttrString("LEFT")}});
-  auto right = RunOp("BitShift", {x, s}, {{"direction", AttrString("RIGHT")}});
+  auto left = RunOp("BitShift", {x, s}, {{"direction", StringAttr("LEFT")}});
+  auto right = RunOp("BitShift", {x, s}, {{"direction", StringAttr("RIGHT")}});
   ASSERT_TRUE(left.ok() && right.ok());
   EXPECT_EQ(Values((*left)[0]), (std::vector<double>{32, 16, 128, 0}));
   EXPECT_EQ(Values((*right)[0]), (std::vector<double>{8, 1, 0, 0}));
@@ -101,7 +101,7 @@ TEST(CompareLogic, BitShiftBothWaysAndPastTheWidth) {
 
 TEST(CompareLogic, BitShiftNeedsADirection) {
   const Tensor x = Tensor::FromVector<uint32_t>({1}, {1});
-  auto out = RunOp("BitShift", {x, x}, {{"direction", AttrString("UP")}});
+  auto out = RunOp("BitShift", {x, x}, {{"direction", StringAttr("UP")}});
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(out.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(out.status().message().find("direction"), std::string::npos) << out.status().message();

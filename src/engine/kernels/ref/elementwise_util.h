@@ -72,11 +72,16 @@ inline T SaturatingCast(F v) {
 template <class Fn, class Unsupported>
 auto DispatchFloating(DType t, Fn&& fn, Unsupported&& unsupported) {
   switch (t) {
-    case DType::kFloat32: return fn(float{});
-    case DType::kFloat64: return fn(double{});
-    case DType::kFloat16: return fn(Float16{});
-    case DType::kBFloat16: return fn(BFloat16{});
-    default: return unsupported();
+    case DType::kFloat32:
+      return fn(float{});
+    case DType::kFloat64:
+      return fn(double{});
+    case DType::kFloat16:
+      return fn(Float16{});
+    case DType::kBFloat16:
+      return fn(BFloat16{});
+    default:
+      return unsupported();
   }
 }
 
@@ -84,9 +89,12 @@ auto DispatchFloating(DType t, Fn&& fn, Unsupported&& unsupported) {
 template <class Fn, class Unsupported>
 auto DispatchNumeric(DType t, Fn&& fn, Unsupported&& unsupported) {
   switch (t) {
-    case DType::kFloat16: return fn(Float16{});
-    case DType::kBFloat16: return fn(BFloat16{});
-    default: return DispatchArith(t, fn, unsupported);
+    case DType::kFloat16:
+      return fn(Float16{});
+    case DType::kBFloat16:
+      return fn(BFloat16{});
+    default:
+      return DispatchArith(t, fn, unsupported);
   }
 }
 

@@ -5,7 +5,7 @@
 namespace inferd {
 namespace {
 
-using testing::AttrFloat;
+using testing::FloatAttr;
 using testing::RunOp;
 using testing::Values;
 
@@ -28,7 +28,7 @@ TEST(Dropout, InferenceIsIdentityWithAnAllTrueMask) {
 
 TEST(Dropout, OldOpsetMaskHasTheInputType) {
   const Tensor x = Tensor::FromVector<double>({1, 2}, {2});
-  auto out = RunOp("Dropout", {x}, {{"ratio", AttrFloat(0.3f)}}, 7, 2);
+  auto out = RunOp("Dropout", {x}, {{"ratio", FloatAttr(0.3f)}}, 7, 2);
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_EQ(Values((*out)[0]), (std::vector<double>{1, 2}));
   EXPECT_EQ((*out)[1].dtype(), DType::kFloat64);

@@ -3,7 +3,6 @@
 // hyperbolic functions and Erf on floating types (Erf also on integers, as
 // opset 13 allows); IsNaN and IsInf (floating -> bool).
 #include <cmath>
-#include <limits>
 
 #include "engine/kernels/ref/elementwise_util.h"
 
@@ -69,36 +68,79 @@ Status ApplyUnary(UnaryOp op, const std::string& name, const Tensor& x, Tensor& 
       case UnaryOp::kErf:
         UnaryMap<T, T>(x, y, [](T v) { return static_cast<T>(std::erf(static_cast<double>(v))); });
         return Status::Ok();
-      default: return UnsupportedType(name, DTypeOf<T>::value);
+      default:
+        return UnsupportedType(name, DTypeOf<T>::value);
     }
   } else {
     switch (op) {
-      case UnaryOp::kAbs: UnaryMapWidened<T>(x, y, [](C v) { return std::abs(v); }); break;
-      case UnaryOp::kNeg: UnaryMapWidened<T>(x, y, [](C v) { return -v; }); break;
+      case UnaryOp::kAbs:
+        UnaryMapWidened<T>(x, y, [](C v) { return std::abs(v); });
+        break;
+      case UnaryOp::kNeg:
+        UnaryMapWidened<T>(x, y, [](C v) { return -v; });
+        break;
       case UnaryOp::kSign:
         // NaN stays NaN; zeros keep their value.
         UnaryMapWidened<T>(x, y, [](C v) { return v > C{0} ? C{1} : (v < C{0} ? C{-1} : v); });
         break;
-      case UnaryOp::kExp: UnaryMapWidened<T>(x, y, [](C v) { return std::exp(v); }); break;
-      case UnaryOp::kLog: UnaryMapWidened<T>(x, y, [](C v) { return std::log(v); }); break;
-      case UnaryOp::kSqrt: UnaryMapWidened<T>(x, y, [](C v) { return std::sqrt(v); }); break;
-      case UnaryOp::kReciprocal: UnaryMapWidened<T>(x, y, [](C v) { return C{1} / v; }); break;
-      case UnaryOp::kFloor: UnaryMapWidened<T>(x, y, [](C v) { return std::floor(v); }); break;
-      case UnaryOp::kCeil: UnaryMapWidened<T>(x, y, [](C v) { return std::ceil(v); }); break;
+      case UnaryOp::kExp:
+        UnaryMapWidened<T>(x, y, [](C v) { return std::exp(v); });
+        break;
+      case UnaryOp::kLog:
+        UnaryMapWidened<T>(x, y, [](C v) { return std::log(v); });
+        break;
+      case UnaryOp::kSqrt:
+        UnaryMapWidened<T>(x, y, [](C v) { return std::sqrt(v); });
+        break;
+      case UnaryOp::kReciprocal:
+        UnaryMapWidened<T>(x, y, [](C v) { return C{1} / v; });
+        break;
+      case UnaryOp::kFloor:
+        UnaryMapWidened<T>(x, y, [](C v) { return std::floor(v); });
+        break;
+      case UnaryOp::kCeil:
+        UnaryMapWidened<T>(x, y, [](C v) { return std::ceil(v); });
+        break;
       // Halves round to the even neighbour (the default FP rounding mode).
-      case UnaryOp::kRound: UnaryMapWidened<T>(x, y, [](C v) { return std::nearbyint(v); }); break;
-      case UnaryOp::kSin: UnaryMapWidened<T>(x, y, [](C v) { return std::sin(v); }); break;
-      case UnaryOp::kCos: UnaryMapWidened<T>(x, y, [](C v) { return std::cos(v); }); break;
-      case UnaryOp::kTan: UnaryMapWidened<T>(x, y, [](C v) { return std::tan(v); }); break;
-      case UnaryOp::kAsin: UnaryMapWidened<T>(x, y, [](C v) { return std::asin(v); }); break;
-      case UnaryOp::kAcos: UnaryMapWidened<T>(x, y, [](C v) { return std::acos(v); }); break;
-      case UnaryOp::kAtan: UnaryMapWidened<T>(x, y, [](C v) { return std::atan(v); }); break;
-      case UnaryOp::kSinh: UnaryMapWidened<T>(x, y, [](C v) { return std::sinh(v); }); break;
-      case UnaryOp::kCosh: UnaryMapWidened<T>(x, y, [](C v) { return std::cosh(v); }); break;
-      case UnaryOp::kAsinh: UnaryMapWidened<T>(x, y, [](C v) { return std::asinh(v); }); break;
-      case UnaryOp::kAcosh: UnaryMapWidened<T>(x, y, [](C v) { return std::acosh(v); }); break;
-      case UnaryOp::kAtanh: UnaryMapWidened<T>(x, y, [](C v) { return std::atanh(v); }); break;
-      case UnaryOp::kErf: UnaryMapWidened<T>(x, y, [](C v) { return std::erf(v); }); break;
+      case UnaryOp::kRound:
+        UnaryMapWidened<T>(x, y, [](C v) { return std::nearbyint(v); });
+        break;
+      case UnaryOp::kSin:
+        UnaryMapWidened<T>(x, y, [](C v) { return std::sin(v); });
+        break;
+      case UnaryOp::kCos:
+        UnaryMapWidened<T>(x, y, [](C v) { return std::cos(v); });
+        break;
+      case UnaryOp::kTan:
+        UnaryMapWidened<T>(x, y, [](C v) { return std::tan(v); });
+        break;
+      case UnaryOp::kAsin:
+        UnaryMapWidened<T>(x, y, [](C v) { return std::asin(v); });
+        break;
+      case UnaryOp::kAcos:
+        UnaryMapWidened<T>(x, y, [](C v) { return std::acos(v); });
+        break;
+      case UnaryOp::kAtan:
+        UnaryMapWidened<T>(x, y, [](C v) { return std::atan(v); });
+        break;
+      case UnaryOp::kSinh:
+        UnaryMapWidened<T>(x, y, [](C v) { return std::sinh(v); });
+        break;
+      case UnaryOp::kCosh:
+        UnaryMapWidened<T>(x, y, [](C v) { return std::cosh(v); });
+        break;
+      case UnaryOp::kAsinh:
+        UnaryMapWidened<T>(x, y, [](C v) { return std::asinh(v); });
+        break;
+      case UnaryOp::kAcosh:
+        UnaryMapWidened<T>(x, y, [](C v) { return std::acosh(v); });
+        break;
+      case UnaryOp::kAtanh:
+        UnaryMapWidened<T>(x, y, [](C v) { return std::atanh(v); });
+        break;
+      case UnaryOp::kErf:
+        UnaryMapWidened<T>(x, y, [](C v) { return std::erf(v); });
+        break;
     }
     return Status::Ok();
   }

@@ -8,7 +8,7 @@
 namespace inferd {
 namespace {
 
-using testing::AttrInt;
+using testing::IntAttr;
 using testing::RunOp;
 using testing::Values;
 
@@ -102,7 +102,7 @@ TEST(UnaryMath, IsNaNAndIsInfWithDirections) {
   auto inf = RunOp("IsInf", {x});
   ASSERT_TRUE(inf.ok());
   EXPECT_EQ(Values((*inf)[0]), (std::vector<double>{0, 1, 1, 0}));
-  auto neg_only = RunOp("IsInf", {x}, {{"detect_positive", AttrInt(0)}});
+  auto neg_only = RunOp("IsInf", {x}, {{"detect_positive", IntAttr(0)}});
   ASSERT_TRUE(neg_only.ok());
   EXPECT_EQ(Values((*neg_only)[0]), (std::vector<double>{0, 1, 0, 0}));
 }
