@@ -143,8 +143,12 @@ Status Graph::Validate() const {
         return InvalidArgument(n.Describe() + ": input '" + in +
                                "' is not a graph input, an initializer, or the output of an earlier node");
     }
-    for (const auto& o : n.outputs)
-      if (!o.empty()) defined.insert(o);
+    for (const auto& o : n.outputs) {
+      if (o.empty()) continue;
+      if (!defined.insert(o).second)
+        return InvalidArgument(n.Describe() + ": output '" + o +
+                               "' reuses the name of a graph input, an initializer or an earlier output");
+    }
   }
   for (const auto& o : outputs)
     if (!defined.count(o.name)) return InvalidArgument("graph output '" + o.name + "' is never produced");

@@ -12,7 +12,7 @@
 namespace inferd {
 namespace {
 
-constexpr size_t kMaxFoldedBytes = size_t{64} << 20;
+constexpr int64_t kMaxFoldedBytes = int64_t{64} << 20;
 
 bool IsFoldable(const Node& n, const Graph& g) {
   static const std::set<std::string> kNondeterministic = {
@@ -44,6 +44,7 @@ Result<std::vector<Tensor>> Evaluate(const Node& n, const Graph& g) {
   options.optimize = false;
   options.providers = {"ref"};
   options.num_threads = 1;
+  options.max_tensor_bytes = kMaxFoldedBytes;  // refuse before allocating, not after
   ASSIGN_OR_RETURN(auto model, CompiledModel::Compile(std::move(sub), {}, options));
   return model->Run(std::vector<Tensor>{});
 }
@@ -63,7 +64,7 @@ class ConstantFolding final : public GraphPass {
       auto outputs = Evaluate(n, g);
       bool ok = outputs.ok();
       if (ok) {
-        for (const auto& t : *outputs) ok = ok && t.nbytes() <= kMaxFoldedBytes;
+        for (const auto& t : *outputs) ok = ok && t.nbytes() <= static_cast<size_t>(kMaxFoldedBytes);
       }
       if (!ok) {  // leave it to the runtime, which reports any real error with context
         kept.push_back(std::move(n));

@@ -2,6 +2,7 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <thread>
 #include <unordered_map>
 
@@ -27,7 +28,7 @@ int AvailableCores() {
 // ---------------------------------------------------------------- RunContext
 
 RunContext::RunContext(const CompiledModel& model)
-    : values_(model.num_values_), states_(model.steps_.size()) {}
+    : values_(model.num_values_), states_(model.steps_.size()), max_tensor_bytes_(model.options_.max_tensor_bytes) {}
 
 RunContext::~RunContext() = default;
 
@@ -42,8 +43,9 @@ Result<Tensor> RunContext::Allocate(DType dtype, Shape shape) {
   if (n < 0) return InvalidArgument("invalid output shape " + ShapeToString(shape));
   const size_t elem = DTypeSize(dtype);
   if (elem == 0) return InvalidArgument("cannot allocate an output of undefined type");
-  if (n > kMaxTensorBytes / static_cast<int64_t>(elem))
-    return ResourceExhausted("output of shape " + ShapeToString(shape) + " exceeds the tensor size limit");
+  if (n > max_tensor_bytes_ / static_cast<int64_t>(elem))
+    return ResourceExhausted("output of shape " + ShapeToString(shape) + " and type " + std::string(DTypeName(dtype)) +
+                             " exceeds the tensor size limit of " + std::to_string(max_tensor_bytes_) + " bytes");
   const size_t bytes = static_cast<size_t>(n) * elem;
   if (dtype != DType::kString) {
     // Best fit from the pool, but never hand a huge buffer to a tiny tensor.
@@ -199,6 +201,8 @@ Status CompiledModel::Build() {
   }
   for (const auto& v : graph_.outputs) output_ids_.push_back(id_of(v.name));
   num_values_ = static_cast<size_t>(next);
+  for (const Tensor& c : constants_) constant_storage_.push_back(c.storage().get());
+  std::sort(constant_storage_.begin(), constant_storage_.end());
 
   // Liveness: each non-constant value is released after its last reader;
   // values nobody reads are released right after they are produced.
@@ -277,11 +281,14 @@ Result<std::vector<Tensor>> CompiledModel::Run(RunContext& ctx, const std::vecto
   if (status.ok()) {
     outputs.reserve(output_ids_.size());
     for (int id : output_ids_) {
-      if (static_cast<size_t>(id) < constants_.size()) {
-        outputs.push_back(constants_[static_cast<size_t>(id)].Clone());
-      } else {
-        outputs.push_back(ctx.values_[static_cast<size_t>(id)]);
-      }
+      const Tensor& t = static_cast<size_t>(id) < constants_.size() ? constants_[static_cast<size_t>(id)]
+                                                                    : ctx.values_[static_cast<size_t>(id)];
+      // Views (Reshape, Identity...) of a constant or of a caller's input
+      // would let the caller's writes reach the model or its own inputs.
+      const Storage* s = t.storage().get();
+      bool aliased = std::binary_search(constant_storage_.begin(), constant_storage_.end(), s);
+      for (const Tensor& in : inputs) aliased = aliased || in.storage().get() == s;
+      outputs.push_back(aliased ? t.Clone() : t);
     }
   }
   // Leave nothing behind: on error some values are still held.

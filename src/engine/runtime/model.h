@@ -32,6 +32,9 @@ struct ModelOptions {
   // Only the conformance driver turns this off: a few of ONNX's own test
   // cases declare shapes their data does not have. Types are always checked.
   bool check_input_shapes = true;
+  // Largest tensor one op may allocate (constant folding uses a small cap so
+  // a tiny hostile model cannot make the loader allocate gigabytes).
+  int64_t max_tensor_bytes = kMaxTensorBytes;
 };
 
 // Receives per-op begin/end events when set on a RunContext (the profiler).
@@ -68,6 +71,7 @@ class RunContext {
   std::vector<std::unique_ptr<KernelState>> states_;
   std::multimap<size_t, std::shared_ptr<Storage>> pool_;  // capacity -> free storage
   RunObserver* observer_ = nullptr;
+  int64_t max_tensor_bytes_;
 };
 
 class CompiledModel {
@@ -120,6 +124,8 @@ class CompiledModel {
   std::vector<int> input_ids_;
   std::vector<int> output_ids_;
   std::vector<Step> steps_;
+  // Storage of constants: an output that is a view of one is copied out.
+  std::vector<const Storage*> constant_storage_;
 };
 
 // Hardware threads available to this process.

@@ -55,7 +55,8 @@ void BroadcastIndexer::Next() {
 }
 
 Result<int64_t> NormalizeAxis(int64_t axis, int64_t rank, const std::string& what) {
-  if (axis < -rank || axis >= std::max<int64_t>(rank, 1))
+  // Strict: a scalar has no axis, so callers may index dim(result) safely.
+  if (axis < -rank || axis >= rank)
     return InvalidArgument(what + " " + std::to_string(axis) + " is out of range for rank " + std::to_string(rank));
   return axis < 0 ? axis + rank : axis;
 }
