@@ -1,0 +1,109 @@
+// Test helper for the shape-op kernel tests: builds and runs a one-node graph.
+// Only included by *_test.cc files.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/runtime/model.h"
+
+namespace inferd::testing {
+
+inline Attribute IntAttr(int64_t v) {
+  Attribute a;
+  a.type = Attribute::Type::kInt;
+  a.i = v;
+  return a;
+}
+inline Attribute FloatAttr(float v) {
+  Attribute a;
+  a.type = Attribute::Type::kFloat;
+  a.f = v;
+  return a;
+}
+inline Attribute StringAttr(std::string v) {
+  Attribute a;
+  a.type = Attribute::Type::kString;
+  a.s = std::move(v);
+  return a;
+}
+inline Attribute IntsAttr(std::vector<int64_t> v) {
+  Attribute a;
+  a.type = Attribute::Type::kInts;
+  a.ints = std::move(v);
+  return a;
+}
+inline Attribute FloatsAttr(std::vector<float> v) {
+  Attribute a;
+  a.type = Attribute::Type::kFloats;
+  a.floats = std::move(v);
+  return a;
+}
+inline Attribute TensorAttr(Tensor t) {
+  Attribute a;
+  a.type = Attribute::Type::kTensor;
+  a.t = std::move(t);
+  return a;
+}
+
+// One input of the node: a runtime value, an initializer, or omitted.
+struct OpInput {
+  Tensor value;
+  bool constant = false;
+  bool omitted = false;
+};
+inline OpInput In(Tensor t) { return {std::move(t), false, false}; }
+inline OpInput Const(Tensor t) { return {std::move(t), true, false}; }
+inline OpInput Omitted() { return {Tensor(), false, true}; }
+
+// Runs `op` at `opset` on `inputs`, returning its `num_outputs` outputs.
+// Load-time errors (factory) and run-time errors both come back as a status.
+inline Result<std::vector<Tensor>> RunOp(const std::string& op, int64_t opset, std::vector<OpInput> inputs,
+                                         std::map<std::string, Attribute> attrs = {}, int num_outputs = 1) {
+  Graph g;
+  g.opsets[""] = opset;
+  Node n;
+  n.op_type = op;
+  n.name = "n0";
+  n.attributes = std::move(attrs);
+  std::vector<Tensor> feeds;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (inputs[i].omitted) {
+      n.inputs.push_back("");
+      continue;
+    }
+    const std::string name = "x" + std::to_string(i);
+    n.inputs.push_back(name);
+    if (inputs[i].constant) {
+      g.initializers[name] = inputs[i].value;
+    } else {
+      g.inputs.push_back({name, inputs[i].value.dtype(), std::nullopt});
+      feeds.push_back(inputs[i].value);
+    }
+  }
+  for (int i = 0; i < num_outputs; ++i) {
+    const std::string name = "y" + std::to_string(i);
+    n.outputs.push_back(name);
+    g.outputs.push_back({name, DType::kUndefined, std::nullopt});
+  }
+  g.nodes.push_back(n);
+  ModelOptions options;
+  options.optimize = false;
+  options.providers = {"ref"};
+  auto model = CompiledModel::Compile(std::move(g), {}, options);
+  if (!model.ok()) return model.status();
+  return (*model)->Run(feeds);
+}
+
+// Output values as doubles, for compact EXPECT_EQ against a list.
+inline std::vector<double> Values(const Tensor& t) {
+  std::vector<double> v;
+  for (int64_t i = 0; i < t.numel(); ++i) v.push_back(t.GetAsDouble(i));
+  return v;
+}
+
+inline bool Contains(const Status& s, const std::string& text) { return s.message().find(text) != std::string::npos; }
+
+}  // namespace inferd::testing
