@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,10 @@ struct Row {
   std::string what;
   std::vector<double> ms;
 };
+
+// Push phases, timed through the registry's step hook.
+std::vector<std::pair<std::string, Clock::time_point>> g_steps;
+void RecordStep(const char* point) { g_steps.emplace_back(point, Clock::now()); }
 
 double Median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
@@ -114,6 +119,8 @@ int main(int argc, char** argv) {
     fn();
     rows[row].ms.push_back(Ms(Clock::now() - start));
   };
+  testing::SetPushHook(&RecordStep);
+  std::map<std::string, std::vector<double>> phases;
   for (int r = 0; r < repeat; ++r) {
     time(0, [&] { PlainCopy(model, dir + "/copy.onnx"); });
     ::unlink((dir + "/copy.onnx").c_str());
@@ -122,11 +129,18 @@ int main(int argc, char** argv) {
     req.file = model;
     req.aliases = {"production"};
     VersionRecord v;
+    g_steps.clear();
+    const auto push_start = Clock::now();
     time(1, [&] {
       auto pushed = reg.Push(req);
       if (!pushed.ok()) Die(pushed.status(), "push");
       v = *pushed;
     });
+    auto previous = push_start;
+    for (const auto& [step, at] : g_steps) {
+      phases[step].push_back(Ms(at - previous));
+      previous = at;
+    }
     time(2, [&] {
       auto again = Registry::Open(options);
       if (!again.ok()) Die(again.status(), "open");
@@ -168,6 +182,12 @@ int main(int argc, char** argv) {
     std::printf("%-32s %12.3f %12.3f %10s\n", row.what.c_str(), med, *std::min_element(row.ms.begin(), row.ms.end()),
                 med > 1 ? (std::to_string(med / peer).substr(0, 5)).c_str() : "-");
   }
+  std::printf("\npush phases (median ms): ");
+  for (const char* step : {"staged", "validated", "locked", "published", "inserted", "committed"})
+    if (phases.count(step)) std::printf("%s %.1f  ", step, Median(phases[step]));
+  std::printf(
+      "\n  (staged = copy + sha256 + fsync; validated = engine load + compile; locked = BEGIN IMMEDIATE;\n"
+      "   published = rename + fsync; inserted = rows; committed = WAL commit + fsync)\n");
   std::printf("\n(lookups: median of %d calls per round; push/pull/copy: median of %d rounds)\n", 200 * repeat, repeat);
   if (own_dir) std::filesystem::remove_all(dir);
   return 0;
