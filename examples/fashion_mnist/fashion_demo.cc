@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "common/idx.h"
 #include "engine/runtime/model.h"
 
@@ -40,6 +42,14 @@ Tensor Batch(const Tensor& images, int64_t begin, int64_t end) {
   float* dst = t.data<float>();
   for (int64_t i = 0; i < (end - begin) * pixels; ++i) dst[i] = src[i];
   return t;
+}
+
+// Accuracy PyTorch measured after training (model.json), or -1 if absent.
+double TorchAccuracy(const std::string& model_dir) {
+  std::ifstream f(model_dir + "/model.json");
+  const auto meta = nlohmann::json::parse(f, nullptr, /*allow_exceptions=*/false);
+  if (meta.is_discarded() || !meta.contains("test_accuracy") || !meta["test_accuracy"].is_number()) return -1;
+  return meta["test_accuracy"].get<double>();
 }
 
 int64_t ArgMax(const float* row, int64_t n) { return std::max_element(row, row + n) - row; }
@@ -110,5 +120,7 @@ int main(int argc, char** argv) {
   std::printf("\naccuracy on the %lld Fashion-MNIST test images: %.2f%% (%lld correct), %.0f images/s\n",
               static_cast<long long>(n), 100.0 * static_cast<double>(correct) / static_cast<double>(n),
               static_cast<long long>(correct), static_cast<double>(n) / secs);
+  if (const double torch_acc = TorchAccuracy(model_dir); torch_acc >= 0)
+    std::printf("PyTorch measured %.2f%% on the same images after training\n", 100.0 * torch_acc);
   return 0;
 }

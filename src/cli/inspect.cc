@@ -2,14 +2,13 @@
 //
 // Works from the imported graph, not a compiled model, so models with
 // operators the engine cannot run yet can still be inspected.
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 
 #include "cli/verbs.h"
 #include "engine/onnx/loader.h"
@@ -96,8 +95,10 @@ nlohmann::ordered_json ValueJson(const ValueInfo& v) {
   } else {
     auto shape = nlohmann::ordered_json::array();
     for (const Dim& d : *v.dims) {
-      if (d.fixed()) shape.push_back(d.value);
-      else shape.push_back(d.symbol.empty() ? "?" : d.symbol);
+      if (d.fixed())
+        shape.push_back(d.value);
+      else
+        shape.push_back(d.symbol.empty() ? "?" : d.symbol);
     }
     j["shape"] = std::move(shape);
   }
@@ -163,8 +164,10 @@ int Inspect(const InspectArgs& args) {
   std::error_code ec;
   s.file_bytes = std::filesystem::file_size(args.model, ec);
   Summarize(loaded->graph, &s);
-  if (args.json) PrintJson(args, *loaded, s);
-  else PrintText(args, *loaded, s);
+  if (args.json)
+    PrintJson(args, *loaded, s);
+  else
+    PrintText(args, *loaded, s);
   return kExitOk;
 }
 

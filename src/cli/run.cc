@@ -63,8 +63,8 @@ Status BuildInputs(const RunArgs& args, const CompiledModel& model, std::vector<
       return InvalidArgument("no data for input \"" + decl.name + "\" " + std::string(DTypeName(decl.dtype)) + " " +
                              decl.ShapeString() + "; pass --input " + decl.name + "=FILE.npy or --random");
     if (decl.dtype == DType::kUndefined)
-      return InvalidArgument("input \"" + decl.name + "\" has no declared type; give its data with --input " + decl.name +
-                             "=FILE.npy");
+      return InvalidArgument("input \"" + decl.name + "\" has no declared type; give its data with --input " +
+                             decl.name + "=FILE.npy");
     ASSIGN_OR_RETURN(Shape shape, ShapeForRandomInput(decl, args.batch));
     auto t = RandomTensor(decl.dtype, shape, args.seed + i);
     if (!t.ok()) return t.status().WithContext("input \"" + decl.name + "\"");

@@ -24,8 +24,8 @@ Result<Shape> ShapeForRandomInput(const ValueInfo& input, int64_t batch) {
     } else if (i == 0) {
       shape.push_back(batch);
     } else {
-      return InvalidArgument("input \"" + input.name + "\" " + input.ShapeString() + ": dimension " + std::to_string(i) +
-                             (d.symbol.empty() ? std::string() : " ('" + d.symbol + "')") +
+      return InvalidArgument("input \"" + input.name + "\" " + input.ShapeString() + ": dimension " +
+                             std::to_string(i) + (d.symbol.empty() ? std::string() : " ('" + d.symbol + "')") +
                              " is symbolic and only the first one is set by --batch; give its data with --input " +
                              input.name + "=FILE.npy");
     }
@@ -77,10 +77,18 @@ std::string FormatValue(const Tensor& t, int64_t i) {
     case DType::kFloat32:
     case DType::kFloat64:
     case DType::kFloat16:
-    case DType::kBFloat16: std::snprintf(buf, sizeof buf, "%.6g", v); break;
-    case DType::kUint64: std::snprintf(buf, sizeof buf, "%llu", static_cast<unsigned long long>(t.data<uint64_t>()[i])); break;
-    case DType::kInt64: std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(t.data<int64_t>()[i])); break;
-    default: std::snprintf(buf, sizeof buf, "%.0f", v); break;
+    case DType::kBFloat16:
+      std::snprintf(buf, sizeof buf, "%.6g", v);
+      break;
+    case DType::kUint64:
+      std::snprintf(buf, sizeof buf, "%llu", static_cast<unsigned long long>(t.data<uint64_t>()[i]));
+      break;
+    case DType::kInt64:
+      std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(t.data<int64_t>()[i]));
+      break;
+    default:
+      std::snprintf(buf, sizeof buf, "%.0f", v);
+      break;
   }
   return buf;
 }
@@ -92,12 +100,15 @@ bool IsFloat(DType t) {
 }  // namespace
 
 std::string DescribeOutput(const std::string& name, const Tensor& t, size_t max_values) {
-  std::string s = "output \"" + name + "\": " + std::string(DTypeName(t.dtype())) + " " + ShapeToString(t.shape()) + "\n";
+  std::string s =
+      "output \"" + name + "\": " + std::string(DTypeName(t.dtype())) + " " + ShapeToString(t.shape()) + "\n";
   const int64_t shown = std::min<int64_t>(t.numel(), static_cast<int64_t>(max_values));
   s += "  values:";
   for (int64_t i = 0; i < shown; ++i) s += (i ? ", " : " ") + FormatValue(t, i);
-  if (t.numel() == 0) s += " (empty)";
-  else if (shown < t.numel()) s += ", ... (" + std::to_string(shown) + " of " + std::to_string(t.numel()) + ")";
+  if (t.numel() == 0)
+    s += " (empty)";
+  else if (shown < t.numel())
+    s += ", ... (" + std::to_string(shown) + " of " + std::to_string(t.numel()) + ")";
   s += "\n";
   if (t.rank() == 2 && IsFloat(t.dtype()) && t.dim(1) > 0) {
     constexpr int64_t kMaxRows = 16;
@@ -126,7 +137,8 @@ std::string DescribeOutput(const std::string& name, const Tensor& t, size_t max_
 std::string OutputFileName(const std::string& name) {
   std::string out;
   for (char c : name) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+    const bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
     out += ok ? c : '_';
   }
   if (out.empty() || out == "." || out == "..") out = "output" + out;

@@ -1,12 +1,12 @@
 #include "common/npy.h"
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <limits>
 #include <optional>
-#include <algorithm>
 
 namespace inferd {
 namespace {
@@ -37,7 +37,8 @@ class HeaderReader {
   explicit HeaderReader(std::string_view text) : text_(text) {}
 
   void SkipSpace() {
-    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t' || text_[pos_] == '\n' || text_[pos_] == '\r'))
+    while (pos_ < text_.size() &&
+           (text_[pos_] == ' ' || text_[pos_] == '\t' || text_[pos_] == '\n' || text_[pos_] == '\r'))
       ++pos_;
   }
   bool Peek(char c) {
@@ -83,7 +84,8 @@ class HeaderReader {
       if (Consume(')')) break;  // trailing comma
       SkipSpace();
       if (pos_ < text_.size() && text_[pos_] == '-') return Error("negative dimension in 'shape'");
-      if (pos_ >= text_.size() || text_[pos_] < '0' || text_[pos_] > '9') return Error("expected a dimension in 'shape'");
+      if (pos_ >= text_.size() || text_[pos_] < '0' || text_[pos_] > '9')
+        return Error("expected a dimension in 'shape'");
       int64_t d = 0;
       while (pos_ < text_.size() && text_[pos_] >= '0' && text_[pos_] <= '9') {
         const int digit = text_[pos_++] - '0';
@@ -122,27 +124,43 @@ Result<DType> ParseDescr(const std::string& descr) {
   for (const auto& e : kDescrs) {
     if (code != e.code) continue;
     if (order == '>' && DTypeSize(e.dtype) > 1)
-      return InvalidArgument(".npy dtype '" + descr + "' is big-endian; only little-endian data is supported (save it with arr.astype('<" + code + "'))");
+      return InvalidArgument(".npy dtype '" + descr +
+                             "' is big-endian; only little-endian data is supported (save it with arr.astype('<" +
+                             code + "'))");
     return e.dtype;
   }
-  return InvalidArgument(".npy dtype '" + descr + "' is not supported (supported: f2 f4 f8 i1 i2 i4 i8 u1 u2 u4 u8 b1)");
+  return InvalidArgument(".npy dtype '" + descr +
+                         "' is not supported (supported: f2 f4 f8 i1 i2 i4 i8 u1 u2 u4 u8 b1)");
 }
 
 const char* DescrFor(DType t) {
   switch (t) {
-    case DType::kFloat16: return "<f2";
-    case DType::kFloat32: return "<f4";
-    case DType::kFloat64: return "<f8";
-    case DType::kInt8: return "|i1";
-    case DType::kInt16: return "<i2";
-    case DType::kInt32: return "<i4";
-    case DType::kInt64: return "<i8";
-    case DType::kUint8: return "|u1";
-    case DType::kUint16: return "<u2";
-    case DType::kUint32: return "<u4";
-    case DType::kUint64: return "<u8";
-    case DType::kBool: return "|b1";
-    default: return nullptr;
+    case DType::kFloat16:
+      return "<f2";
+    case DType::kFloat32:
+      return "<f4";
+    case DType::kFloat64:
+      return "<f8";
+    case DType::kInt8:
+      return "|i1";
+    case DType::kInt16:
+      return "<i2";
+    case DType::kInt32:
+      return "<i4";
+    case DType::kInt64:
+      return "<i8";
+    case DType::kUint8:
+      return "|u1";
+    case DType::kUint16:
+      return "<u2";
+    case DType::kUint32:
+      return "<u4";
+    case DType::kUint64:
+      return "<u8";
+    case DType::kBool:
+      return "|b1";
+    default:
+      return nullptr;
   }
 }
 
@@ -187,7 +205,8 @@ Result<NpyHeader> ParseNpyHeader(std::string_view bytes, uint64_t file_size) {
     ASSIGN_OR_RETURN(std::string key, r.String());
     RETURN_IF_ERROR(r.Expect(':'));
     if (key == "descr") {
-      if (r.Peek('[')) return InvalidArgument(".npy file holds a structured array; only plain numeric arrays are supported");
+      if (r.Peek('['))
+        return InvalidArgument(".npy file holds a structured array; only plain numeric arrays are supported");
       ASSIGN_OR_RETURN(descr, r.String());
     } else if (key == "fortran_order") {
       ASSIGN_OR_RETURN(fortran, r.Bool());

@@ -1,12 +1,11 @@
 #include "common/npy.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-
-#include <unistd.h>
 
 namespace inferd {
 namespace {
@@ -36,8 +35,8 @@ std::string ErrorOf(const Result<Tensor>& r) {
 #define EXPECT_HAS(haystack, needle) EXPECT_NE((haystack).find(needle), std::string::npos) << (haystack)
 
 TEST(Npy, ReadsVersion1Float32Matrix) {
-  auto t = ParseNpy(MakeNpy("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }\n",
-                            Bytes<float>({1, 2, 3, 4, 5, 6.5f})));
+  auto t = ParseNpy(
+      MakeNpy("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }\n", Bytes<float>({1, 2, 3, 4, 5, 6.5f})));
   ASSERT_TRUE(t.ok()) << t.status().ToString();
   EXPECT_EQ(t->dtype(), DType::kFloat32);
   EXPECT_EQ(t->shape(), (Shape{2, 3}));
@@ -46,11 +45,13 @@ TEST(Npy, ReadsVersion1Float32Matrix) {
 }
 
 TEST(Npy, ReadsVersion2And3Headers) {
-  auto t2 = ParseNpy(MakeNpy("{'descr': '<i8', 'fortran_order': False, 'shape': (3,), }", Bytes<int64_t>({-1, 0, 1LL << 40}), 2));
+  auto t2 = ParseNpy(
+      MakeNpy("{'descr': '<i8', 'fortran_order': False, 'shape': (3,), }", Bytes<int64_t>({-1, 0, 1LL << 40}), 2));
   ASSERT_TRUE(t2.ok()) << t2.status().ToString();
   EXPECT_EQ(t2->shape(), (Shape{3}));
   EXPECT_EQ(t2->data<int64_t>()[2], int64_t{1} << 40);
-  auto t3 = ParseNpy(MakeNpy("{'descr': '<u2', 'fortran_order': False, 'shape': (1, 1), }", Bytes<uint16_t>({65535}), 3));
+  auto t3 =
+      ParseNpy(MakeNpy("{'descr': '<u2', 'fortran_order': False, 'shape': (1, 1), }", Bytes<uint16_t>({65535}), 3));
   ASSERT_TRUE(t3.ok()) << t3.status().ToString();
   EXPECT_EQ(t3->dtype(), DType::kUint16);
   EXPECT_EQ(t3->data<uint16_t>()[0], 65535);
@@ -75,7 +76,8 @@ TEST(Npy, ScalarAndEmptyArrays) {
 }
 
 TEST(Npy, BoolBytesAreNormalised) {
-  auto t = ParseNpy(MakeNpy("{'descr': '|b1', 'fortran_order': False, 'shape': (3,), }", std::string("\x00\x01\x05", 3)));
+  auto t =
+      ParseNpy(MakeNpy("{'descr': '|b1', 'fortran_order': False, 'shape': (3,), }", std::string("\x00\x01\x05", 3)));
   ASSERT_TRUE(t.ok()) << t.status().ToString();
   const auto* p = static_cast<const uint8_t*>(t->raw());
   EXPECT_EQ(p[0], 0);
@@ -142,7 +144,8 @@ TEST(Npy, HighRankShapes) {
 }
 
 TEST(Npy, FileRoundTrip) {
-  const auto path = (std::filesystem::temp_directory_path() / ("inferd_npy_test_" + std::to_string(::getpid()) + ".npy")).string();
+  const auto path =
+      (std::filesystem::temp_directory_path() / ("inferd_npy_test_" + std::to_string(::getpid()) + ".npy")).string();
   const Tensor t = Tensor::FromVector<float>({1, 2, 3, 4, 5, 6}, {3, 2});
   ASSERT_TRUE(SaveNpyFile(t, path).ok());
   auto back = LoadNpyFile(path);
@@ -174,26 +177,32 @@ TEST(NpyHostile, TruncatedHeaderAndData) {
 }
 
 TEST(NpyHostile, HeaderLyingAboutShape) {
-  EXPECT_HAS(ErrorOf(ParseNpy(MakeNpy("{'descr': '<f4', 'fortran_order': False, 'shape': (1000, 1000), }", Bytes<float>({1})))),
+  EXPECT_HAS(ErrorOf(ParseNpy(
+                 MakeNpy("{'descr': '<f4', 'fortran_order': False, 'shape': (1000, 1000), }", Bytes<float>({1})))),
              "shape [1000,1000] of <f4 (4000000 bytes of data) but the file has 4 bytes");
   // More data than the shape needs is also a lie.
   EXPECT_HAS(ErrorOf(ParseNpy(MakeNpy(kF4x2, Bytes<float>({1, 2, 3})))), "but the file has 12 bytes");
 }
 
 TEST(NpyHostile, HugeShapesFailBeforeAllocating) {
-  EXPECT_HAS(ErrorOf(ParseNpy(MakeNpy("{'descr': '<f4', 'fortran_order': False, 'shape': (1000000000000, 1000000000000), }", ""))),
+  EXPECT_HAS(ErrorOf(ParseNpy(
+                 MakeNpy("{'descr': '<f4', 'fortran_order': False, 'shape': (1000000000000, 1000000000000), }", ""))),
              "overflows");
-  EXPECT_HAS(ErrorOf(ParseNpy(MakeNpy("{'descr': '<f8', 'fortran_order': False, 'shape': (4611686018427387903,), }", "12345678"))),
+  EXPECT_HAS(ErrorOf(ParseNpy(
+                 MakeNpy("{'descr': '<f8', 'fortran_order': False, 'shape': (4611686018427387903,), }", "12345678"))),
              "(more bytes of data) but the file has 8 bytes");
-  EXPECT_HAS(ErrorOf(ParseNpy(MakeNpy("{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999,), }", ""))),
-             "too large");
+  EXPECT_HAS(
+      ErrorOf(ParseNpy(MakeNpy("{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999,), }", ""))),
+      "too large");
 }
 
 TEST(NpyHostile, FortranOrderBigEndianAndUnsupportedTypes) {
-  EXPECT_HAS(ErrorOf(ParseNpy(MakeNpy("{'descr': '<f4', 'fortran_order': True, 'shape': (2,), }", Bytes<float>({1, 2})))),
-             "Fortran");
-  EXPECT_HAS(ErrorOf(ParseNpy(MakeNpy("{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }", Bytes<float>({1, 2})))),
-             "big-endian");
+  EXPECT_HAS(
+      ErrorOf(ParseNpy(MakeNpy("{'descr': '<f4', 'fortran_order': True, 'shape': (2,), }", Bytes<float>({1, 2})))),
+      "Fortran");
+  EXPECT_HAS(
+      ErrorOf(ParseNpy(MakeNpy("{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }", Bytes<float>({1, 2})))),
+      "big-endian");
   // Single-byte types have no byte order.
   EXPECT_TRUE(ParseNpy(MakeNpy("{'descr': '>i1', 'fortran_order': False, 'shape': (2,), }", "ab")).ok());
   EXPECT_HAS(ErrorOf(ParseNpy(MakeNpy("{'descr': '<c8', 'fortran_order': False, 'shape': (1,), }", "12345678"))),
@@ -206,8 +215,10 @@ TEST(NpyHostile, MalformedHeaders) {
   EXPECT_HAS(ErrorOf(ParseNpy(MakeNpy("{'descr': '<f4', 'fortran_order': False}", "1234"))), "are all required");
   EXPECT_HAS(ErrorOf(ParseNpy(MakeNpy("{'descr': '<f4', 'fortran_order': False, 'shape': (-1,), }", "1234"))),
              "negative dimension");
-  EXPECT_HAS(ErrorOf(ParseNpy(MakeNpy("{'descr': '<f4', 'evil': 1, 'shape': (1,), }", "1234"))), "unexpected key 'evil'");
-  EXPECT_HAS(ErrorOf(ParseNpy(MakeNpy("{'descr': '<f4, 'fortran_order': False, 'shape': (1,)}", "1234"))), "bad .npy header");
+  EXPECT_HAS(ErrorOf(ParseNpy(MakeNpy("{'descr': '<f4', 'evil': 1, 'shape': (1,), }", "1234"))),
+             "unexpected key 'evil'");
+  EXPECT_HAS(ErrorOf(ParseNpy(MakeNpy("{'descr': '<f4, 'fortran_order': False, 'shape': (1,)}", "1234"))),
+             "bad .npy header");
   EXPECT_HAS(ErrorOf(ParseNpy(MakeNpy("{'descr': '<f4', 'fortran_order': False, 'shape': (1,)} x", "1234"))),
              "text after the dictionary");
   EXPECT_HAS(ErrorOf(ParseNpy(MakeNpy("{'descr': '<f4', 'fortran_order': Maybe, 'shape': (1,)}", "1234"))),
@@ -217,7 +228,8 @@ TEST(NpyHostile, MalformedHeaders) {
 TEST(NpyHostile, HeaderLengthPastEndOfFileOnDisk) {
   // A 4 GiB header length in a tiny file: must not allocate 4 GiB.
   std::string bytes("\x93NUMPY\x02\x00\xff\xff\xff\xff{}", 14);
-  const auto path = (std::filesystem::temp_directory_path() / ("inferd_npy_hostile_" + std::to_string(::getpid()) + ".npy")).string();
+  const auto path =
+      (std::filesystem::temp_directory_path() / ("inferd_npy_hostile_" + std::to_string(::getpid()) + ".npy")).string();
   { std::ofstream(path, std::ios::binary) << bytes; }
   const std::string err = ErrorOf(LoadNpyFile(path));
   EXPECT_HAS(err, "over the 1048576-byte limit");

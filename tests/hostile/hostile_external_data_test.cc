@@ -21,7 +21,8 @@ class HostileExternalData : public ::testing::Test {
     model_dir_ = root_ / "model";
     fs::create_directories(model_dir_);
     const float values[3] = {1, 2, 3};
-    std::ofstream(model_dir_ / "weights.bin", std::ios::binary).write(reinterpret_cast<const char*>(values), sizeof values);
+    std::ofstream(model_dir_ / "weights.bin", std::ios::binary)
+        .write(reinterpret_cast<const char*>(values), sizeof values);
     std::ofstream(root_ / "secret.bin", std::ios::binary) << "0123456789ab";
   }
   void TearDown() override { fs::remove_all(root_); }
@@ -72,9 +73,11 @@ TEST_F(HostileExternalData, SymlinkOutOfTheFolderIsRefused) {
 }
 
 TEST_F(HostileExternalData, OffsetOrLengthPastEndOfFile) {
-  EXPECT_ERROR_HAS(Load(ExternalModel("weights.bin", 100)), "tensor 'w'", "[100, +12) is outside 'weights.bin' (12 bytes)");
+  EXPECT_ERROR_HAS(Load(ExternalModel("weights.bin", 100)), "tensor 'w'",
+                   "[100, +12) is outside 'weights.bin' (12 bytes)");
   EXPECT_ERROR_HAS(Load(ExternalModel("weights.bin", 4)), "tensor 'w'", "[4, +12) is outside");
-  EXPECT_ERROR_HAS(Load(ExternalModel("weights.bin", 0, 16)), "tensor 'w'", "length 16 does not match its shape (12 bytes)");
+  EXPECT_ERROR_HAS(Load(ExternalModel("weights.bin", 0, 16)), "tensor 'w'",
+                   "length 16 does not match its shape (12 bytes)");
 }
 
 TEST_F(HostileExternalData, HugeShapeBackedByASmallFile) {

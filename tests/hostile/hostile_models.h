@@ -20,8 +20,10 @@ inline void Declare(onnx::ValueInfoProto* v, const std::string& name, int elem_t
   auto* shape = tt->mutable_shape();
   shape->clear_dim();
   for (int64_t d : dims) {
-    if (d < 0) shape->add_dim()->set_dim_param("N");
-    else shape->add_dim()->set_dim_value(d);
+    if (d < 0)
+      shape->add_dim()->set_dim_param("N");
+    else
+      shape->add_dim()->set_dim_value(d);
   }
 }
 
@@ -81,11 +83,11 @@ inline Status LoadAndCompile(const onnx::ModelProto& m, const std::string& base_
 }  // namespace inferd::hostile
 
 // Asserts a failed Status whose message contains every given fragment.
-#define EXPECT_ERROR_HAS(status_expr, ...)                                                    \
-  do {                                                                                        \
-    const ::inferd::Status _st = (status_expr);                                               \
-    EXPECT_FALSE(_st.ok()) << "expected an error";                                           \
-    for (const char* _frag : {__VA_ARGS__})                                                   \
-      EXPECT_NE(_st.message().find(_frag), std::string::npos)                                \
-          << "message lacks \"" << _frag << "\": " << _st.message();                          \
+#define EXPECT_ERROR_HAS(status_expr, ...)                           \
+  do {                                                               \
+    const ::inferd::Status _st = (status_expr);                      \
+    EXPECT_FALSE(_st.ok()) << "expected an error";                   \
+    for (const char* _frag : {__VA_ARGS__})                          \
+      EXPECT_NE(_st.message().find(_frag), std::string::npos)        \
+          << "message lacks \"" << _frag << "\": " << _st.message(); \
   } while (0)

@@ -37,6 +37,10 @@ struct Case {
   bool reference;
 };
 
+void PrintTo(const Case& c, std::ostream* os) {
+  *os << c.model << " batch " << c.batch << (c.reference ? " (reference kernels)" : " (fast kernels)");
+}
+
 std::string CaseName(const testing::TestParamInfo<Case>& info) {
   return info.param.model + "_b" + std::to_string(info.param.batch) + (info.param.reference ? "_ref" : "_fast");
 }

@@ -58,11 +58,12 @@ Graph ChainGraph() {
   g.initializers["bias"] = RandomFloats({8, 1, 1}, 3);
   g.initializers["scale"] = RandomFloats({1, 8, 1, 1}, 4);
   g.initializers["shift"] = RandomFloats({3}, 5);
-  g.nodes.push_back(MakeNode("Conv", "conv", {"x", "W", "B"}, {"c"},
-                             {{"kernel_shape", Ints({3, 3})}, {"pads", Ints({1, 1, 1, 1})}}));
+  g.nodes.push_back(
+      MakeNode("Conv", "conv", {"x", "W", "B"}, {"c"}, {{"kernel_shape", Ints({3, 3})}, {"pads", Ints({1, 1, 1, 1})}}));
   g.nodes.push_back(MakeNode("Add", "add", {"c", "bias"}, {"a"}));
   g.nodes.push_back(MakeNode("Mul", "mul", {"a", "scale"}, {"m"}));
-  g.nodes.push_back(MakeNode("MaxPool", "pool", {"m"}, {"p"}, {{"kernel_shape", Ints({2, 2})}, {"strides", Ints({2, 2})}}));
+  g.nodes.push_back(
+      MakeNode("MaxPool", "pool", {"m"}, {"p"}, {{"kernel_shape", Ints({2, 2})}, {"strides", Ints({2, 2})}}));
   g.nodes.push_back(MakeNode("Sub", "sub", {"p", "shift"}, {"s"}));
   g.nodes.push_back(MakeNode("ReduceMean", "mean", {"s"}, {"y"}, {{"axes", Ints({2, 3})}, {"keepdims", Int(0)}}));
   return g;

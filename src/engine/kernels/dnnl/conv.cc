@@ -3,7 +3,8 @@
 // residual sum ("_sum_input") become oneDNN post-ops.
 //
 // Constant weights are reordered once at load into the layout the primitive
-// picks for a representative shape (batch 1). Activations cross the kernel
+// picks for a representative shape (batch 1); dynamic weights (rare outside
+// tests) are reordered every run. Activations cross the kernel
 // boundary in plain NCHW; inside, the primitive may pick a blocked layout
 // (nChw8c...) and the kernel reorders in and out, because plain-layout
 // convolutions fall back to im2col+gemm, which is much slower here.
@@ -29,18 +30,18 @@ enum class Finish : int64_t {
 };
 
 struct Geometry {
+  Shape w;  // [M, C/group, k...]
   Shape out_shape;
   Dims strides, dilates, pad_l, pad_r;  // dilates 0-based, as oneDNN wants
 };
 
 struct ConvConfig {
   int64_t group = 1;
-  Shape w_shape;  // [M, C/group, k...]
-  std::vector<int64_t> strides, dilations, pads;
+  std::vector<int64_t> kernel_shape, strides, dilations, pads;  // empty: default
   AutoPad auto_pad = AutoPad::kNotSet;
   bool has_bias = false;
-  Tensor weights;      // the constant W, plain
-  Tensor const_bias;   // the constant B, or undefined when B is dynamic/absent
+  Tensor const_w;     // the constant W, or undefined when W is dynamic
+  Tensor const_bias;  // the constant B, or undefined when B is dynamic/absent
   Activation act;
   int sum_input = -1;
   std::string node;
@@ -53,22 +54,39 @@ class ConvKernel final : public Kernel {
 
   std::string_view name() const override { return "dnnl.conv"; }
 
-  // Output shape and oneDNN geometry for input shape `x`.
-  Result<Geometry> Compute(const Shape& x) const {
-    const size_t nsp = c_.w_shape.size() - 2;
-    if (x.size() != c_.w_shape.size())
-      return InvalidArgument(c_.node + ": X must have rank " + std::to_string(c_.w_shape.size()) + " like W " +
-                             ShapeToString(c_.w_shape) + ", got " + ShapeToString(x));
-    if (x[1] != c_.w_shape[1] * c_.group)
+  // Checks X against W and the attributes; output shape and oneDNN geometry.
+  Result<Geometry> Compute(const Shape& x, const Shape& w) const {
+    if (w.size() < 3 || w.size() > 5)
+      return InvalidArgument(c_.node + ": W must be [M, C/group, k1, ...] with 1-3 spatial dims, got " +
+                             ShapeToString(w));
+    const size_t nsp = w.size() - 2;
+    if (x.size() != w.size())
+      return InvalidArgument(c_.node + ": X must have rank " + std::to_string(w.size()) + " like W " +
+                             ShapeToString(w) + ", got " + ShapeToString(x));
+    if (w[0] % c_.group != 0)
+      return InvalidArgument(c_.node + ": group " + std::to_string(c_.group) + " does not divide the " +
+                             std::to_string(w[0]) + " output channels of W " + ShapeToString(w));
+    if (x[1] != w[1] * c_.group)
       return InvalidArgument(c_.node + ": X " + ShapeToString(x) + " has " + std::to_string(x[1]) +
-                             " channels, W " + ShapeToString(c_.w_shape) + " with group " + std::to_string(c_.group) +
-                             " needs " + std::to_string(c_.w_shape[1] * c_.group));
+                             " channels, W " + ShapeToString(w) + " with group " + std::to_string(c_.group) +
+                             " needs " + std::to_string(w[1] * c_.group));
+    if (!c_.kernel_shape.empty() && c_.kernel_shape != Shape(w.begin() + 2, w.end()))
+      return InvalidArgument(c_.node + ": kernel_shape " + ShapeToString(c_.kernel_shape) + " does not match W " +
+                             ShapeToString(w));
+    if ((!c_.strides.empty() && c_.strides.size() != nsp) || (!c_.dilations.empty() && c_.dilations.size() != nsp) ||
+        (!c_.pads.empty() && c_.pads.size() != 2 * nsp))
+      return InvalidArgument(c_.node + ": strides, dilations and pads must have " + std::to_string(nsp) + ", " +
+                             std::to_string(nsp) + " and " + std::to_string(2 * nsp) + " values for W " +
+                             ShapeToString(w));
     Geometry g;
-    g.out_shape = {x[0], c_.w_shape[0]};
+    g.w = w;
+    g.out_shape = {x[0], w[0]};
     for (size_t i = 0; i < nsp; ++i) {
-      const int64_t in = x[i + 2], s = c_.strides[i], d = c_.dilations[i];
-      const int64_t eff = (c_.w_shape[i + 2] - 1) * d + 1;
-      int64_t pb = c_.pads[i], pe = c_.pads[i + nsp], out = 0;
+      const int64_t in = x[i + 2];
+      const int64_t s = c_.strides.empty() ? 1 : c_.strides[i];
+      const int64_t d = c_.dilations.empty() ? 1 : c_.dilations[i];
+      const int64_t eff = (w[i + 2] - 1) * d + 1;
+      int64_t pb = c_.pads.empty() ? 0 : c_.pads[i], pe = c_.pads.empty() ? 0 : c_.pads[i + nsp], out = 0;
       switch (c_.auto_pad) {
         case AutoPad::kNotSet: out = (in + pb + pe - eff) / s + 1; break;
         case AutoPad::kValid:
@@ -84,9 +102,9 @@ class ConvKernel final : public Kernel {
           break;
         }
       }
-      if (in + pb + pe < eff || out <= 0)
+      if (w[i + 2] <= 0 || in + pb + pe < eff || out <= 0)
         return InvalidArgument(c_.node + ": input " + ShapeToString(x) + " is smaller than the kernel " +
-                               ShapeToString(c_.w_shape) + " (with pads and dilations)");
+                               ShapeToString(w) + " (with pads and dilations)");
       g.out_shape.push_back(out);
       g.strides.push_back(s);
       g.dilates.push_back(d - 1);
@@ -100,8 +118,8 @@ class ConvKernel final : public Kernel {
   dnnl::convolution_forward::primitive_desc MakePd(const Shape& x, const Geometry& g, Finish finish) const {
     const memory::desc src(ToDims(x), memory::data_type::f32, memory::format_tag::any);
     const memory::desc dst(ToDims(g.out_shape), memory::data_type::f32, memory::format_tag::any);
-    const memory::desc w(WeightDims(), memory::data_type::f32, memory::format_tag::any);
-    const memory::desc b = c_.has_bias ? PlainDesc({c_.w_shape[0]}) : memory::desc();
+    const memory::desc w(WeightDims(g.w), memory::data_type::f32, memory::format_tag::any);
+    const memory::desc b = c_.has_bias ? PlainDesc({g.w[0]}) : memory::desc();
     const dnnl::convolution_forward::desc desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
                                                src, w, b, dst, g.strides, g.dilates, g.pad_l, g.pad_r);
     dnnl::post_ops ops;
@@ -113,8 +131,8 @@ class ConvKernel final : public Kernel {
   }
 
   // W's dims as oneDNN wants them: [G, M/G, C/G, k...] when grouped.
-  Dims WeightDims() const {
-    Dims d = ToDims(c_.w_shape);
+  Dims WeightDims(const Shape& w) const {
+    Dims d = ToDims(w);
     if (c_.group > 1) {
       d[0] /= c_.group;
       d.insert(d.begin(), c_.group);
@@ -131,7 +149,8 @@ class ConvKernel final : public Kernel {
     memory src, dst;                      // what the primitive reads/writes
     dnnl::reorder src_in, dst_out, sum_in;  // empty when layouts are plain
     memory weights, bias;
-    Shape out_shape;
+    memory w_user;      // dynamic W: plain, over this run's tensor
+    dnnl::reorder w_in;  // dynamic W in another layout: reordered every run
   };
   struct State : DnnlState {
     PlanCache<Plan> plans;
@@ -151,7 +170,6 @@ Result<ConvKernel::Plan> ConvKernel::MakePlan(const Shape& x, const Geometry& g,
     auto pd = MakePd(x, g, finish);
     LogPrimitive(name(), c_.node, x, pd);
     p.conv = dnnl::convolution_forward(pd);
-    p.out_shape = g.out_shape;
     const memory::desc src_plain = PlainDesc(ToDims(x));
     const memory::desc dst_plain = PlainDesc(ToDims(g.out_shape));
     p.src_user = memory(src_plain, CpuEngine(), nullptr);
@@ -172,7 +190,17 @@ Result<ConvKernel::Plan> ConvKernel::MakePlan(const Shape& x, const Geometry& g,
         p.sum_in = dnnl::reorder(p.sum_user, p.dst);
       }
     }
-    ASSIGN_OR_RETURN(p.weights, WeightsFor(pd.weights_desc(), packed_, PlainDesc(WeightDims()), c_.weights.raw()));
+    if (c_.const_w.defined()) {
+      ASSIGN_OR_RETURN(p.weights, WeightsFor(pd.weights_desc(), packed_));
+    } else {
+      p.w_user = memory(PlainDesc(WeightDims(g.w)), CpuEngine(), nullptr);
+      if (pd.weights_desc() == p.w_user.get_desc()) {
+        p.weights = p.w_user;
+      } else {
+        p.weights = memory(pd.weights_desc(), CpuEngine());
+        p.w_in = dnnl::reorder(p.w_user, p.weights);
+      }
+    }
     if (c_.has_bias) {
       p.bias = c_.const_bias.defined() ? WrapMemory(pd.bias_desc(), c_.const_bias.raw())
                                        : memory(pd.bias_desc(), CpuEngine(), nullptr);
@@ -200,17 +228,25 @@ Status ConvKernel::Run(KernelContext& ctx) const {
   if (x->dtype() != DType::kFloat32)
     return RunFallback(ctx, st, Unimplemented(c_.node + ": dnnl.conv takes FP32, X is " +
                                               std::string(DTypeName(x->dtype()))));
-  ASSIGN_OR_RETURN(Geometry g, Compute(x->shape()));
+  const Tensor* w = ctx.input(1);
+  if (w == nullptr) return InvalidArgument(c_.node + ": missing input W");
+  if (w->dtype() != DType::kFloat32)
+    return RunFallback(ctx, st, Unimplemented(c_.node + ": dnnl.conv takes FP32, W is " +
+                                              std::string(DTypeName(w->dtype()))));
+  ASSIGN_OR_RETURN(Geometry g, Compute(x->shape(), w->shape()));
   const Tensor* b = c_.has_bias ? ctx.input(2) : nullptr;
-  if (b != nullptr && (b->dtype() != DType::kFloat32 || b->shape() != Shape{c_.w_shape[0]}))
-    return InvalidArgument(c_.node + ": B must be FP32 [" + std::to_string(c_.w_shape[0]) + "], got " +
+  if (b != nullptr && (b->dtype() != DType::kFloat32 || b->shape() != Shape{g.w[0]}))
+    return InvalidArgument(c_.node + ": B must be FP32 [" + std::to_string(g.w[0]) + "], got " +
                            std::string(DTypeName(b->dtype())) + " " + ShapeToString(b->shape()));
   const Tensor* sum = c_.sum_input >= 0 ? ctx.input(c_.sum_input) : nullptr;
   Finish finish = Finish::kPostOps;
   if (sum != nullptr)
     finish = sum->dtype() == DType::kFloat32 && sum->shape() == g.out_shape ? Finish::kFusedSum : Finish::kByHand;
 
+  if (ShapeNumel(g.out_shape) == 0) return ctx.Output(0, DType::kFloat32, g.out_shape).status();
+
   PlanCache<Plan>::Key key = x->shape();
+  key.insert(key.end(), g.w.begin(), g.w.end());
   key.push_back(static_cast<int64_t>(finish));
   Plan* plan = st.plans.Find(key);
   if (plan == nullptr) {
@@ -219,13 +255,16 @@ Status ConvKernel::Run(KernelContext& ctx) const {
     plan = &st.plans.Insert(std::move(key), std::move(made).value());
   }
   ASSIGN_OR_RETURN(Tensor * out, ctx.Output(0, DType::kFloat32, g.out_shape));
-  if (out->numel() == 0) return Status::Ok();
 
   RETURN_IF_ERROR(Guard(c_.node, [&]() -> Status {
     dnnl::stream& s = st.stream();
     plan->src_user.set_data_handle(x->raw());
     plan->dst_user.set_data_handle(out->raw());
     if (plan->src_in) plan->src_in.execute(s, plan->src_user, plan->src);
+    if (plan->w_user) {
+      plan->w_user.set_data_handle(w->raw());
+      if (plan->w_in) plan->w_in.execute(s, plan->w_user, plan->weights);
+    }
     if (finish == Finish::kFusedSum) {
       if (plan->sum_in) {
         plan->sum_user.set_data_handle(sum->raw());
@@ -262,60 +301,60 @@ Result<std::unique_ptr<Kernel>> CreateConv(const KernelInfo& info) {
   RETURN_IF_ERROR(AcceptFloatInputs(info, {0, 1, 2}));
   ConvConfig c;
   c.node = info.node().Describe();
-  const Tensor* w = info.constant_input(1);
-  if (w == nullptr) return Unimplemented(c.node + ": dnnl.conv needs constant weights");
-  if (w->dtype() != DType::kFloat32) return Unimplemented(c.node + ": dnnl.conv takes FP32 weights");
-  if (w->rank() < 3 || w->rank() > 5)
-    return Unimplemented(c.node + ": dnnl.conv handles 1-3 spatial dims, W is " + ShapeToString(w->shape()));
-  c.w_shape = w->shape();
-  c.weights = *w;
-  const size_t nsp = c.w_shape.size() - 2;
-  for (int64_t d : c.w_shape)
-    if (d <= 0) return Unimplemented(c.node + ": empty weights " + ShapeToString(c.w_shape));
   c.group = info.GetInt("group", 1);
-  if (c.group < 1 || c.w_shape[0] % c.group != 0)
-    return info.Error("group " + std::to_string(c.group) + " must be >= 1 and divide the " +
-                      std::to_string(c.w_shape[0]) + " output channels of W");
-  const Shape kernel(c.w_shape.begin() + 2, c.w_shape.end());
-  if (info.HasAttribute("kernel_shape") && info.GetInts("kernel_shape") != kernel)
-    return info.Error("kernel_shape " + ShapeToString(info.GetInts("kernel_shape")) + " does not match W " +
-                      ShapeToString(c.w_shape));
-  c.strides = info.GetInts("strides", std::vector<int64_t>(nsp, 1));
-  c.dilations = info.GetInts("dilations", std::vector<int64_t>(nsp, 1));
-  c.pads = info.GetInts("pads", std::vector<int64_t>(2 * nsp, 0));
-  if (c.strides.size() != nsp || c.dilations.size() != nsp || c.pads.size() != 2 * nsp)
-    return info.Error("strides, dilations and pads must have " + std::to_string(nsp) + ", " + std::to_string(nsp) +
-                      " and " + std::to_string(2 * nsp) + " values for W " + ShapeToString(c.w_shape));
-  for (size_t i = 0; i < nsp; ++i)
-    if (c.strides[i] < 1 || c.dilations[i] < 1) return info.Error("strides and dilations must be >= 1");
+  if (c.group < 1) return info.Error("group must be >= 1, got " + std::to_string(c.group));
+  c.kernel_shape = info.GetInts("kernel_shape");
+  c.strides = info.GetInts("strides");
+  c.dilations = info.GetInts("dilations");
+  c.pads = info.GetInts("pads");
+  for (int64_t v : c.strides)
+    if (v < 1) return info.Error("strides must be >= 1, got " + ShapeToString(c.strides));
+  for (int64_t v : c.dilations)
+    if (v < 1) return info.Error("dilations must be >= 1, got " + ShapeToString(c.dilations));
   for (int64_t p : c.pads)
-    if (p < 0) return info.Error("pads must be >= 0");
+    if (p < 0) return info.Error("pads must be >= 0, got " + ShapeToString(c.pads));
   ASSIGN_OR_RETURN(c.auto_pad, ParseAutoPad(info));
   c.has_bias = info.has_input(2);
-  if (const Tensor* b = info.constant_input(2)) {
-    if (b->dtype() != DType::kFloat32 || b->shape() != Shape{c.w_shape[0]})
-      return info.Error("B must be FP32 [" + std::to_string(c.w_shape[0]) + "], got " + ShapeToString(b->shape()));
-    c.const_bias = *b;
-  }
   ASSIGN_OR_RETURN(c.act, ParseFusedActivation(info));
   ASSIGN_OR_RETURN(c.sum_input, ParseSumInput(info));
   if (c.sum_input >= 0) RETURN_IF_ERROR(AcceptFloatInputs(info, {c.sum_input}));
+  RefFallback fallback = RefFallback::Create(info);
+
+  const Tensor* w = info.constant_input(1);
+  if (w == nullptr)  // dynamic W: plain weights, reordered per run if needed
+    return std::unique_ptr<Kernel>(std::make_unique<ConvKernel>(std::move(c), PackedWeights{}, std::move(fallback)));
+  if (w->dtype() != DType::kFloat32) return Unimplemented(c.node + ": dnnl.conv takes FP32 weights");
+  if (w->rank() < 3 || w->rank() > 5)
+    return Unimplemented(c.node + ": dnnl.conv handles 1-3 spatial dims, W is " + ShapeToString(w->shape()));
+  if (w->numel() == 0) return Unimplemented(c.node + ": empty weights " + ShapeToString(w->shape()));
+  if (const Tensor* b = info.constant_input(2)) {
+    if (b->dtype() != DType::kFloat32 || b->shape() != Shape{w->dim(0)})
+      return info.Error("B must be FP32 [" + std::to_string(w->dim(0)) + "], got " + ShapeToString(b->shape()));
+    c.const_bias = *b;
+  }
+  c.const_w = *w;
 
   // Pack W for a representative input: batch 1, 16 outputs per spatial dim.
-  RefFallback fallback = RefFallback::Create(info);
-  Shape rep = {1, c.w_shape[1] * c.group};
-  for (size_t i = 0; i < nsp; ++i) rep.push_back((kernel[i] - 1) * c.dilations[i] + 1 + 15 * c.strides[i]);
   ConvConfig probe_config = c;
   probe_config.auto_pad = AutoPad::kValid;
   ConvKernel probe(probe_config, PackedWeights{}, RefFallback{});
-  ASSIGN_OR_RETURN(Geometry g, probe.Compute(rep));
+  Shape rep = {1, w->dim(1) * c.group};
+  for (int64_t i = 2; i < w->rank(); ++i) {
+    const size_t d = static_cast<size_t>(i - 2);
+    const int64_t stride = d < c.strides.size() ? c.strides[d] : 1;
+    const int64_t dilation = d < c.dilations.size() ? c.dilations[d] : 1;
+    rep.push_back((w->dim(i) - 1) * dilation + 1 + 15 * stride);
+  }
+  auto g = probe.Compute(rep, w->shape());
+  if (!g.ok()) return g.status();
   memory::desc want;
   Status st = Guard(c.node, [&]() -> Status {
-    want = probe.MakePd(rep, g, Finish::kPostOps).weights_desc();
+    want = probe.MakePd(rep, *g, Finish::kPostOps).weights_desc();
     return Status::Ok();
   });
   if (!st.ok()) return Unimplemented(st.message());
-  ASSIGN_OR_RETURN(PackedWeights packed, PackedWeights::Pack(PlainDesc(probe.WeightDims()), w->raw(), want));
+  ASSIGN_OR_RETURN(PackedWeights packed,
+                   PackedWeights::Pack(PlainDesc(probe.WeightDims(w->shape())), w->raw(), want));
   return std::unique_ptr<Kernel>(std::make_unique<ConvKernel>(std::move(c), std::move(packed), std::move(fallback)));
 }
 

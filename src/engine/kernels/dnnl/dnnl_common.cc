@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "engine/kernels/ref/common.h"
+#include "engine/kernels/ref/fused_activation.h"
 
 namespace inferd::onednn {
 
@@ -44,14 +45,10 @@ Result<PackedWeights> PackedWeights::Pack(const dnnl::memory::desc& from, const 
   return packed;
 }
 
-Result<dnnl::memory> WeightsFor(const dnnl::memory::desc& want, const PackedWeights& packed,
-                                const dnnl::memory::desc& plain, const void* data) {
-  if (packed.defined() && packed.desc() == want) return packed.Memory();
-  if (want == plain) return WrapMemory(plain, data);
-  // The primitive for this shape wants another layout than the one packed at
-  // load: reorder once more, for this cached plan only.
+Result<dnnl::memory> WeightsFor(const dnnl::memory::desc& want, const PackedWeights& packed) {
+  if (packed.desc() == want) return packed.Memory();
   dnnl::memory out(want, CpuEngine());
-  dnnl::memory src = WrapMemory(plain, data);
+  dnnl::memory src = packed.Memory();
   dnnl::stream stream(CpuEngine());
   dnnl::reorder(src, out).execute(stream, src, out);
   stream.wait();
@@ -80,6 +77,10 @@ Result<Activation> MakeActivation(std::string_view name, float alpha, float beta
     a.kind = Activation::Kind::kHardSigmoid;
   } else if (name == "HardSwish") {
     a.kind = Activation::Kind::kHardSwish;
+  } else if (name == "Selu") {
+    a.kind = Activation::Kind::kSelu;
+  } else if (name == "Softplus") {
+    a.kind = Activation::Kind::kSoftplus;
   } else {
     return Unimplemented("dnnl: fused activation \"" + std::string(name) + "\" is not supported");
   }
@@ -87,15 +88,13 @@ Result<Activation> MakeActivation(std::string_view name, float alpha, float beta
 }
 
 Result<Activation> ParseFusedActivation(const KernelInfo& info) {
-  if (!info.HasAttribute("_activation")) return Activation{};
-  const std::string name = info.GetString("_activation", "");
-  // Defaults follow the ONNX ops, in case the pass leaves a parameter out.
-  float alpha = 0, beta = 0;
-  if (name == "LeakyRelu") alpha = 0.01f;
-  if (name == "Elu") alpha = 1.0f;
-  if (name == "HardSigmoid") alpha = 0.2f, beta = 0.5f;
-  if (name == "Clip") alpha = -std::numeric_limits<float>::infinity(), beta = std::numeric_limits<float>::infinity();
-  return MakeActivation(name, info.GetFloat("_activation_alpha", alpha), info.GetFloat("_activation_beta", beta));
+  // One parser for the attributes, shared with the reference kernels, so both
+  // read the same defaults and reject the same values.
+  ASSIGN_OR_RETURN(ref::FusedActivation fused, ref::ParseFusedActivation(info));
+  if (!fused.active()) return Activation{};
+  if (fused.kind == ref::ActivationKind::kClip && !(fused.alpha <= fused.beta))
+    return Unimplemented(info.node().Describe() + ": fused Clip with min > max");
+  return MakeActivation(fused.name, fused.alpha, fused.beta);
 }
 
 std::vector<EltwiseStep> EltwiseSteps(const Activation& act) {
@@ -110,6 +109,8 @@ std::vector<EltwiseStep> EltwiseSteps(const Activation& act) {
     case Activation::Kind::kElu: return {{A::eltwise_elu, act.alpha, 0.f}};
     case Activation::Kind::kHardSigmoid: return {{A::eltwise_linear, act.alpha, act.beta}, {A::eltwise_clip, 0.f, 1.f}};
     case Activation::Kind::kHardSwish: return {{A::eltwise_hardswish, 0.f, 0.f}};
+    case Activation::Kind::kSelu: return {{A::eltwise_elu, act.alpha, 0.f}, {A::eltwise_linear, act.beta, 0.f}};
+    case Activation::Kind::kSoftplus: return {{A::eltwise_soft_relu, 0.f, 0.f}};
   }
   return {};
 }
@@ -129,6 +130,8 @@ float ApplyActivation(const Activation& act, float x) {
     case Activation::Kind::kElu: return x >= 0 ? x : act.alpha * (std::exp(x) - 1.f);
     case Activation::Kind::kHardSigmoid: return std::min(std::max(act.alpha * x + act.beta, 0.f), 1.f);
     case Activation::Kind::kHardSwish: return x * std::min(std::max(x / 6.f + 0.5f, 0.f), 1.f);
+    case Activation::Kind::kSelu: return x > 0 ? act.beta * x : act.beta * act.alpha * (std::exp(x) - 1.f);
+    case Activation::Kind::kSoftplus: return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x));
   }
   return x;
 }

@@ -73,10 +73,10 @@ class PackedWeights {
   std::shared_ptr<Storage> storage_;
 };
 
-// Returns a memory holding `data` (laid out as `plain`) in the layout `want`:
-// the packed buffer when its layout matches, else a new reordered copy.
-Result<dnnl::memory> WeightsFor(const dnnl::memory::desc& want, const PackedWeights& packed,
-                                const dnnl::memory::desc& plain, const void* data);
+// The weights in layout `want`: the packed buffer when its layout matches,
+// else a new copy reordered from it (a primitive for another shape may pick
+// another layout than the one packed at load).
+Result<dnnl::memory> WeightsFor(const dnnl::memory::desc& want, const PackedWeights& packed);
 
 // ---------------------------------------------------------------- activation
 
@@ -84,21 +84,24 @@ Result<dnnl::memory> WeightsFor(const dnnl::memory::desc& want, const PackedWeig
 // node's "_activation", "_activation_alpha", "_activation_beta" attributes,
 // or the activation of a standalone elementwise kernel.
 struct Activation {
-  enum class Kind { kNone, kRelu, kLeakyRelu, kClip, kSigmoid, kTanh, kElu, kHardSigmoid, kHardSwish };
+  enum class Kind { kNone, kRelu, kLeakyRelu, kClip, kSigmoid, kTanh, kElu, kHardSigmoid, kHardSwish, kSelu, kSoftplus };
   Kind kind = Kind::kNone;
-  float alpha = 0;  // LeakyRelu slope, Clip min, Elu alpha, HardSigmoid alpha
-  float beta = 0;   // Clip max, HardSigmoid beta
+  float alpha = 0;  // LeakyRelu slope, Clip min, Elu/Selu/HardSigmoid alpha
+  float beta = 0;   // Clip max, HardSigmoid beta, Selu gamma
   bool none() const { return kind == Kind::kNone; }
 };
 
-// Parses the fused-activation attributes. No "_activation": kNone. An
-// activation this code does not know: UNIMPLEMENTED (the node falls back).
+// Parses the fused-activation attributes (with ref::ParseFusedActivation, see
+// kernels/ref/fused_activation.h). None: kNone. One oneDNN cannot express
+// (Softsign, ThresholdedRelu, Clip with min > max): UNIMPLEMENTED, so the
+// node goes to the reference kernel.
 Result<Activation> ParseFusedActivation(const KernelInfo& info);
 // Activation named like the ONNX op ("Relu", "Clip", ...) with its parameters.
 Result<Activation> MakeActivation(std::string_view name, float alpha, float beta);
 
 // The activation as a sequence of oneDNN eltwise steps (HardSigmoid is
-// linear then clip: 2.6 has no hardsigmoid algorithm).
+// linear then clip: 2.6 has no hardsigmoid algorithm; Selu is elu then
+// linear).
 struct EltwiseStep {
   dnnl::algorithm alg;
   float alpha;

@@ -9,9 +9,21 @@
 namespace inferd::ref {
 namespace {
 
+// Values compare in their own type (exact for 64-bit integers); halves as float.
 template <class T>
-double Value(T v) {
-  return ToDouble(v);
+auto Value(T v) {
+  if constexpr (std::is_same_v<T, Float16> || std::is_same_v<T, BFloat16>)
+    return v.ToFloat();
+  else
+    return v;
+}
+
+template <class V>
+bool IsNan(V v) {
+  if constexpr (std::is_floating_point_v<V>)
+    return std::isnan(v);
+  else
+    return false;
 }
 
 class ArgKernel final : public Kernel {
@@ -26,8 +38,8 @@ class ArgKernel final : public Kernel {
     ASSIGN_OR_RETURN(std::vector<bool> mask, AxesMask({axis_}, x->rank(), describe_ + ": axis"));
     const int64_t axis = axis_ < 0 ? axis_ + x->rank() : axis_;
     if (x->dim(axis) == 0 && ShapeNumel(ReducedShape(x->shape(), mask, true)) > 0)
-      return InvalidArgument(describe_ + ": cannot take the arg" + (is_max_ ? "max" : "min") +
-                             " over an empty axis " + std::to_string(axis_));
+      return InvalidArgument(describe_ + ": cannot take the arg" + (is_max_ ? "max" : "min") + " over an empty axis " +
+                             std::to_string(axis_));
     ASSIGN_OR_RETURN(Tensor * out, ctx.Output(0, DType::kInt64, ReducedShape(x->shape(), mask, keepdims_)));
     const ReductionPlan plan = PlanReduction(x->shape(), mask);
     int64_t* po = out->data<int64_t>();
@@ -39,11 +51,11 @@ class ArgKernel final : public Kernel {
           for (int64_t o = 0; o < plan.num_outputs; ++o) {
             const int64_t base = plan.Base(o);
             int64_t best = 0;
-            double best_v = Value(px[base]);
-            for (int64_t j = 1; j < plan.reduce_count && !std::isnan(best_v); ++j) {
-              const double v = Value(px[base + plan.Offset(j)]);
-              const bool better = std::isnan(v) || (is_max_ ? (last_ ? v >= best_v : v > best_v)
-                                                             : (last_ ? v <= best_v : v < best_v));
+            auto best_v = Value(px[base]);
+            for (int64_t j = 1; j < plan.reduce_count && !IsNan(best_v); ++j) {
+              const auto v = Value(px[base + plan.Offset(j)]);
+              const bool better =
+                  IsNan(v) || (is_max_ ? (last_ ? v >= best_v : v > best_v) : (last_ ? v <= best_v : v < best_v));
               if (better) {
                 best = j;
                 best_v = v;
@@ -70,8 +82,8 @@ KernelFactory Factory(bool is_max) {
     const int64_t last = info.GetInt("select_last_index", 0);
     if ((keepdims != 0 && keepdims != 1) || (last != 0 && last != 1))
       return info.Error("keepdims and select_last_index must be 0 or 1");
-    return std::unique_ptr<Kernel>(std::make_unique<ArgKernel>(is_max, info.node().Describe(), info.GetInt("axis", 0),
-                                                               keepdims == 1, last == 1));
+    return std::unique_ptr<Kernel>(
+        std::make_unique<ArgKernel>(is_max, info.node().Describe(), info.GetInt("axis", 0), keepdims == 1, last == 1));
   };
 }
 

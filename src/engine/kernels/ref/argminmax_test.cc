@@ -5,8 +5,8 @@
 namespace inferd {
 namespace {
 
-using testing::IntAttr;
-using testing::SingleNodeGraph;
+using kernel_testing::IntAttr;
+using kernel_testing::SingleNodeGraph;
 
 TEST(ArgMinMax, ArgMaxAxis1KeepDims) {
   SingleNodeGraph g("ArgMax", 13, {{"axis", IntAttr(1)}});
@@ -44,6 +44,21 @@ TEST(ArgMinMax, BadAxisAndEmptyAxisAreErrors) {
   out = e.Run({Tensor::Create(DType::kFloat32, {2, 0}).value()});
   ASSERT_FALSE(out.ok());
   EXPECT_NE(out.status().message().find("empty"), std::string::npos) << out.status().message();
+}
+
+}  // namespace
+}  // namespace inferd
+
+namespace inferd {
+namespace {
+
+TEST(ArgMinMax, LargeInt64ValuesCompareExactly) {
+  // 2^60 and 2^60 + 1 are equal as doubles; they must not tie.
+  const int64_t big = int64_t{1} << 60;
+  kernel_testing::SingleNodeGraph g("ArgMax", 13, {{"keepdims", kernel_testing::IntAttr(0)}});
+  auto out = g.Run({Tensor::FromVector<int64_t>({big, big + 1, big}, {3})});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ((*out)[0].data<int64_t>()[0], 1);
 }
 
 }  // namespace

@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <limits>
+
+#include "engine/kernels/ref/op_test_util.h"
 #include "engine/runtime/model.h"
 
 namespace inferd {
@@ -48,6 +51,39 @@ TEST(BinaryArith, IncompatibleShapesNameBoth) {
   auto out = (*model)->Run({Tensor::FromVector<float>({1, 2}, {2}), Tensor::FromVector<float>({1, 2, 3}, {3})});
   ASSERT_FALSE(out.ok());
   EXPECT_NE(out.status().message().find("[2] [3]"), std::string::npos) << out.status().message();
+}
+
+using testing::AttrInt;
+using testing::RunOp;
+using testing::Values;
+
+TEST(BinaryArithLegacy, AddWithAxisAtOpset6) {
+  // Opset 6: B [2] lines up with A's axis 1 of [2,2,2] when axis=1.
+  const Tensor a = Tensor::FromVector<float>({0, 0, 0, 0, 0, 0, 0, 0}, {2, 2, 2});
+  const Tensor b = Tensor::FromVector<float>({1, 2}, {2});
+  auto out = RunOp("Add", {a, b}, {{"broadcast", AttrInt(1)}, {"axis", AttrInt(1)}}, 6);
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ(Values((*out)[0]), (std::vector<double>{1, 1, 2, 2, 1, 1, 2, 2}));
+}
+
+TEST(BinaryArithLegacy, AxisThatDoesNotFitIsRejected) {
+  const Tensor a = Tensor::FromVector<float>({0, 0}, {2});
+  const Tensor b = Tensor::FromVector<float>({1, 2}, {2});
+  auto out = RunOp("Mul", {a, b}, {{"broadcast", AttrInt(1)}, {"axis", AttrInt(1)}}, 6);
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(out.status().message().find("axis"), std::string::npos) << out.status().message();
+}
+
+TEST(BinaryArithLegacy, IntegerOverflowWrapsAndMinDivMinusOneDoesNotTrap) {
+  const int32_t min = std::numeric_limits<int32_t>::min(), max = std::numeric_limits<int32_t>::max();
+  auto add = RunOp("Add", {Tensor::FromVector<int32_t>({max}, {1}), Tensor::FromVector<int32_t>({1}, {1})});
+  auto div = RunOp("Div", {Tensor::FromVector<int32_t>({min}, {1}), Tensor::FromVector<int32_t>({-1}, {1})});
+  auto mul = RunOp("Mul", {Tensor::FromVector<uint16_t>({65535}, {1}), Tensor::FromVector<uint16_t>({65535}, {1})});
+  ASSERT_TRUE(add.ok() && div.ok() && mul.ok());
+  EXPECT_EQ((*add)[0].data<int32_t>()[0], min);
+  EXPECT_EQ((*div)[0].data<int32_t>()[0], min);
+  EXPECT_EQ((*mul)[0].data<uint16_t>()[0], 1);
 }
 
 }  // namespace

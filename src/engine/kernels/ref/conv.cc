@@ -29,12 +29,14 @@ class ConvKernel final : public Kernel {
     RETURN_IF_ERROR(CheckConvShapes(x->shape(), w->shape(), group_, attrs_, where_, &kernel));
     const int64_t batch = x->dim(0), channels = x->dim(1), maps = w->dim(0);
     if (w->dim(1) != channels / group_)
-      return InvalidArgument(where_ + ": weight W has shape " + ShapeToString(w->shape()) + "; dim 1 must be C/group = " +
-                             std::to_string(channels / group_) + " for X " + ShapeToString(x->shape()));
+      return InvalidArgument(where_ + ": weight W has shape " + ShapeToString(w->shape()) +
+                             "; dim 1 must be C/group = " + std::to_string(channels / group_) + " for X " +
+                             ShapeToString(x->shape()));
     if (b != nullptr && (b->rank() != 1 || b->dim(0) != maps))
       return InvalidArgument(where_ + ": bias B has shape " + ShapeToString(b->shape()) + "; expected [" +
                              std::to_string(maps) + "] (one per output channel)");
     ASSIGN_OR_RETURN(WindowGeometry g, ForwardGeometry(attrs_, SpatialDims(x->shape()), kernel, where_));
+    RETURN_IF_ERROR(CheckColumnBuffer(g, channels / group_, sizeof(double), where_));
     Shape out_shape{batch, maps};
     out_shape.insert(out_shape.end(), g.out.begin(), g.out.end());
     ASSIGN_OR_RETURN(Tensor * y, ctx.Output(0, x->dtype(), out_shape));
@@ -65,8 +67,8 @@ class ConvKernel final : public Kernel {
         };
         std::vector<float> xf = widen(*x), wf = widen(*w), bf = b ? widen(*b) : std::vector<float>{};
         std::vector<float> yf(static_cast<size_t>(y->numel())), scratch;
-        ConvForward(xf.data(), wf.data(), b ? bf.data() : nullptr, yf.data(), batch, channels, maps, group_, g,
-                    threads, scratch);
+        ConvForward(xf.data(), wf.data(), b ? bf.data() : nullptr, yf.data(), batch, channels, maps, group_, g, threads,
+                    scratch);
         ApplyActivationInPlace(yf.data(), y->numel(), act_);
         for (int64_t i = 0; i < y->numel(); ++i) {
           const float v = yf[static_cast<size_t>(i)];
@@ -96,7 +98,8 @@ Result<std::unique_ptr<Kernel>> CreateConv(const KernelInfo& info) {
   const int64_t group = info.GetInt("group", 1);
   if (group <= 0) return info.Error("attribute 'group' must be positive, got " + std::to_string(group));
   ASSIGN_OR_RETURN(FusedActivation act, ParseFusedActivation(info));
-  return std::unique_ptr<Kernel>(std::make_unique<ConvKernel>(std::move(attrs), group, std::move(act), info.node().Describe()));
+  return std::unique_ptr<Kernel>(
+      std::make_unique<ConvKernel>(std::move(attrs), group, std::move(act), info.node().Describe()));
 }
 
 }  // namespace

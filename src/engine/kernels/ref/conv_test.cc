@@ -33,7 +33,11 @@ TEST(Conv, TwoByTwoKernelWithBias) {
 }
 
 TEST(Conv, PadsAndStrides) {
-  auto out = OneOpGraph("Conv").In().In().Attr("pads", std::vector<int64_t>{1, 1, 1, 1}).Attr("strides", std::vector<int64_t>{2, 2})
+  auto out = OneOpGraph("Conv")
+                 .In()
+                 .In()
+                 .Attr("pads", std::vector<int64_t>{1, 1, 1, 1})
+                 .Attr("strides", std::vector<int64_t>{2, 2})
                  .Run({Iota({1, 1, 3, 3}), Tensor::FromVector<float>(std::vector<float>(9, 1.0f), {1, 1, 3, 3})});
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_EQ(Values((*out)[0]), (std::vector<float>{8, 12, 20, 24}));
@@ -50,8 +54,11 @@ TEST(Conv, SameUpperAndSameLowerPutTheOddPadOnOppositeSides) {
 }
 
 TEST(Conv, DepthwiseGroups) {
-  auto out = OneOpGraph("Conv").In().In().Attr("group", 2).Run(
-      {Iota({1, 2, 1, 2}), Tensor::FromVector<float>({2, 3}, {2, 1, 1, 1})});
+  auto out = OneOpGraph("Conv")
+                 .In()
+                 .In()
+                 .Attr("group", 2)
+                 .Run({Iota({1, 2, 1, 2}), Tensor::FromVector<float>({2, 3}, {2, 1, 1, 1})});
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_EQ(Values((*out)[0]), (std::vector<float>{0, 2, 6, 9}));
 }
@@ -62,8 +69,13 @@ TEST(Conv, FusedReluAndClip) {
   auto relu = OneOpGraph("Conv").In().In().Attr("_activation", "Relu").Run({x, w});
   ASSERT_TRUE(relu.ok()) << relu.status().ToString();
   EXPECT_EQ(Values((*relu)[0]), (std::vector<float>{2, 0, 6}));
-  auto clip = OneOpGraph("Conv").In().In().Attr("_activation", "Clip").Attr("_activation_alpha", -1.0f)
-                  .Attr("_activation_beta", 3.0f).Run({x, w});
+  auto clip = OneOpGraph("Conv")
+                  .In()
+                  .In()
+                  .Attr("_activation", "Clip")
+                  .Attr("_activation_alpha", -1.0f)
+                  .Attr("_activation_beta", 3.0f)
+                  .Run({x, w});
   ASSERT_TRUE(clip.ok()) << clip.status().ToString();
   EXPECT_EQ(Values((*clip)[0]), (std::vector<float>{2, -1, 3}));
 }
@@ -116,8 +128,15 @@ TEST(Conv, MatchesDirectLoopsOnRandom3dShapes) {
     const Tensor b = Random({group * mg}, rng);
     Shape want_shape;
     const std::vector<float> want = NaiveConv(x, w, Values(b), group, strides, dil, pads, &want_shape);
-    auto out = OneOpGraph("Conv").In().In().In().Attr("group", group).Attr("strides", strides)
-                   .Attr("dilations", dil).Attr("pads", pads).Run({x, w, b}, /*threads=*/2);
+    auto out = OneOpGraph("Conv")
+                   .In()
+                   .In()
+                   .In()
+                   .Attr("group", group)
+                   .Attr("strides", strides)
+                   .Attr("dilations", dil)
+                   .Attr("pads", pads)
+                   .Run({x, w, b}, /*threads=*/2);
     ASSERT_TRUE(out.ok()) << out.status().ToString();
     ASSERT_EQ((*out)[0].shape(), want_shape) << "trial " << trial;
     const std::vector<float> got = Values((*out)[0]);
@@ -138,18 +157,42 @@ TEST(Conv, BadShapesAreInvalidArgumentsNamingTheProblem) {
   EXPECT_NE(run(OneOpGraph("Conv").In().In().Attr("group", 3), {x, Iota({3, 1, 1, 1})}).find("not divisible by group"),
             std::string::npos);
   EXPECT_NE(run(OneOpGraph("Conv").In().In(), {x, Iota({2, 3, 1, 1})}).find("C/group"), std::string::npos);
-  EXPECT_NE(run(OneOpGraph("Conv").In().In().In(), {x, Iota({2, 4, 1, 1}), Iota({3})}).find("bias"),
-            std::string::npos);
+  EXPECT_NE(run(OneOpGraph("Conv").In().In().In(), {x, Iota({2, 4, 1, 1}), Iota({3})}).find("bias"), std::string::npos);
   EXPECT_NE(run(OneOpGraph("Conv").In().In(), {x, Iota({2, 4, 1})}).find("same rank"), std::string::npos);
   EXPECT_NE(run(OneOpGraph("Conv").In().In().Attr("strides", std::vector<int64_t>{0, 1}), {x, Iota({2, 4, 1, 1})})
                 .find("strides"),
             std::string::npos);
-  EXPECT_NE(run(OneOpGraph("Conv").In().In().Attr("pads", std::vector<int64_t>{1, 1}), {x, Iota({2, 4, 1, 1})})
-                .find("pads"),
-            std::string::npos);
+  EXPECT_NE(
+      run(OneOpGraph("Conv").In().In().Attr("pads", std::vector<int64_t>{1, 1}), {x, Iota({2, 4, 1, 1})}).find("pads"),
+      std::string::npos);
   EXPECT_NE(run(OneOpGraph("Conv").In().In().Attr("kernel_shape", std::vector<int64_t>{2, 2}), {x, Iota({2, 4, 1, 1})})
                 .find("kernel_shape"),
             std::string::npos);
+}
+
+TEST(Conv, HostileSizesAreRejectedBeforeAllocating) {
+  // A huge pad makes the im2col buffer (and output) enormous: an error, not a crash.
+  auto r = OneOpGraph("Conv")
+               .In()
+               .In()
+               .Attr("pads", std::vector<int64_t>{1 << 20, 1 << 20, 1 << 20, 1 << 20})
+               .Run({Iota({1, 1, 2, 2}), Iota({1, 1, 2, 2})});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << r.status().ToString();
+  auto big = OneOpGraph("Conv")
+                 .In()
+                 .In()
+                 .Attr("strides", std::vector<int64_t>{int64_t{1} << 40, 1})
+                 .Run({Iota({1, 1, 2, 2}), Iota({1, 1, 1, 1})});
+  ASSERT_FALSE(big.ok());
+  EXPECT_NE(big.status().message().find("larger than"), std::string::npos) << big.status().message();
+  auto convt = OneOpGraph("ConvTranspose")
+                   .In()
+                   .In()
+                   .Attr("strides", std::vector<int64_t>{1 << 24, 1 << 24})
+                   .Run({Iota({1, 1, 300, 300}), Iota({1, 1, 1, 1})});
+  ASSERT_FALSE(convt.ok());
+  EXPECT_EQ(convt.status().code(), StatusCode::kInvalidArgument) << convt.status().ToString();
 }
 
 TEST(ConvTranspose, StridePadsAndOutputShape) {
@@ -158,12 +201,20 @@ TEST(ConvTranspose, StridePadsAndOutputShape) {
   auto plain = OneOpGraph("ConvTranspose").In().In().Attr("strides", std::vector<int64_t>{2}).Run({x, w});
   ASSERT_TRUE(plain.ok()) << plain.status().ToString();
   EXPECT_EQ(Values((*plain)[0]), (std::vector<float>{1, 1, 3, 2, 2}));
-  auto padded = OneOpGraph("ConvTranspose").In().In().Attr("strides", std::vector<int64_t>{2})
-                    .Attr("pads", std::vector<int64_t>{1, 1}).Run({x, w});
+  auto padded = OneOpGraph("ConvTranspose")
+                    .In()
+                    .In()
+                    .Attr("strides", std::vector<int64_t>{2})
+                    .Attr("pads", std::vector<int64_t>{1, 1})
+                    .Run({x, w});
   ASSERT_TRUE(padded.ok());
   EXPECT_EQ(Values((*padded)[0]), (std::vector<float>{1, 3, 2}));
-  auto shaped = OneOpGraph("ConvTranspose").In().In().Attr("strides", std::vector<int64_t>{2})
-                    .Attr("output_shape", std::vector<int64_t>{6}).Run({x, w});
+  auto shaped = OneOpGraph("ConvTranspose")
+                    .In()
+                    .In()
+                    .Attr("strides", std::vector<int64_t>{2})
+                    .Attr("output_shape", std::vector<int64_t>{6})
+                    .Run({x, w});
   ASSERT_TRUE(shaped.ok());
   EXPECT_EQ(Values((*shaped)[0]), (std::vector<float>{1, 1, 3, 2, 2, 0}));
 }
@@ -178,17 +229,30 @@ TEST(ConvTranspose, IsTheAdjointOfConvOnRandomShapes) {
     const std::vector<int64_t> pads{small(rng) - 1, small(rng) - 1, small(rng) - 1, small(rng) - 1};
     const Tensor x = Random({2, group * cg, 6 + small(rng), 7 + small(rng)}, rng);
     const Tensor w = Random({group * mg, cg, small(rng), small(rng)}, rng);
-    auto conv = OneOpGraph("Conv").In().In().Attr("group", group).Attr("strides", strides).Attr("dilations", dil)
-                    .Attr("pads", pads).Run({x, w});
+    auto conv = OneOpGraph("Conv")
+                    .In()
+                    .In()
+                    .Attr("group", group)
+                    .Attr("strides", strides)
+                    .Attr("dilations", dil)
+                    .Attr("pads", pads)
+                    .Run({x, w});
     ASSERT_TRUE(conv.ok()) << conv.status().ToString();
     const Tensor y = Random((*conv)[0].shape(), rng);
     // output_padding restores the input rows the forward stride skipped.
     std::vector<int64_t> output_padding(2);
     for (int d = 0; d < 2; ++d)
-      output_padding[d] = x.dim(d + 2) - (strides[d] * (y.dim(d + 2) - 1) + (w.dim(d + 2) - 1) * dil[d] + 1 -
-                                          pads[d] - pads[d + 2]);
-    auto convt = OneOpGraph("ConvTranspose").In().In().Attr("group", group).Attr("strides", strides)
-                     .Attr("dilations", dil).Attr("pads", pads).Attr("output_padding", output_padding).Run({y, w});
+      output_padding[d] =
+          x.dim(d + 2) - (strides[d] * (y.dim(d + 2) - 1) + (w.dim(d + 2) - 1) * dil[d] + 1 - pads[d] - pads[d + 2]);
+    auto convt = OneOpGraph("ConvTranspose")
+                     .In()
+                     .In()
+                     .Attr("group", group)
+                     .Attr("strides", strides)
+                     .Attr("dilations", dil)
+                     .Attr("pads", pads)
+                     .Attr("output_padding", output_padding)
+                     .Run({y, w});
     ASSERT_TRUE(convt.ok()) << convt.status().ToString();
     ASSERT_EQ((*convt)[0].shape(), x.shape());
     double lhs = 0, rhs = 0;

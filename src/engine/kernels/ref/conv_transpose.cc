@@ -41,8 +41,11 @@ class ConvTransposeKernel final : public Kernel {
  public:
   ConvTransposeKernel(WindowAttrs attrs, int64_t group, std::vector<int64_t> output_padding,
                       std::vector<int64_t> output_shape, std::string where)
-      : attrs_(std::move(attrs)), group_(group), output_padding_(std::move(output_padding)),
-        output_shape_(std::move(output_shape)), where_(std::move(where)) {}
+      : attrs_(std::move(attrs)),
+        group_(group),
+        output_padding_(std::move(output_padding)),
+        output_shape_(std::move(output_shape)),
+        where_(std::move(where)) {}
 
   Status Run(KernelContext& ctx) const override {
     const Tensor* x = ctx.input(0);
@@ -52,7 +55,8 @@ class ConvTransposeKernel final : public Kernel {
     if (w->dtype() != x->dtype() || (b != nullptr && b->dtype() != x->dtype()))
       return InvalidArgument(where_ + ": X, W and B must have the same type");
     if (x->rank() < 3)
-      return InvalidArgument(where_ + ": input X has shape " + ShapeToString(x->shape()) + "; expected [N, C, d1, ...]");
+      return InvalidArgument(where_ + ": input X has shape " + ShapeToString(x->shape()) +
+                             "; expected [N, C, d1, ...]");
     if (w->rank() != x->rank())
       return InvalidArgument(where_ + ": weight W has shape " + ShapeToString(w->shape()) + " but X has shape " +
                              ShapeToString(x->shape()) + "; both need the same rank");
@@ -66,7 +70,8 @@ class ConvTransposeKernel final : public Kernel {
     const int64_t maps = w->dim(1) * group_;
     const std::vector<int64_t> kernel = SpatialDims(w->shape());
     for (int64_t k : kernel)
-      if (k <= 0) return InvalidArgument(where_ + ": weight shape " + ShapeToString(w->shape()) + " has an empty kernel");
+      if (k <= 0)
+        return InvalidArgument(where_ + ": weight shape " + ShapeToString(w->shape()) + " has an empty kernel");
     if (!attrs_.kernel_shape.empty() && attrs_.kernel_shape != kernel)
       return InvalidArgument(where_ + ": attribute 'kernel_shape' does not match weight shape " +
                              ShapeToString(w->shape()));
@@ -75,6 +80,7 @@ class ConvTransposeKernel final : public Kernel {
                              std::to_string(maps) + "]");
     ASSIGN_OR_RETURN(WindowGeometry g, TransposeGeometry(attrs_, SpatialDims(x->shape()), kernel, output_padding_,
                                                          output_shape_, where_));
+    RETURN_IF_ERROR(CheckColumnBuffer(g, maps / group_, sizeof(double), where_));
     Shape out_shape{batch, maps};
     out_shape.insert(out_shape.end(), g.in.begin(), g.in.end());
     ASSIGN_OR_RETURN(Tensor * y, ctx.Output(0, x->dtype(), out_shape));
@@ -86,8 +92,8 @@ class ConvTransposeKernel final : public Kernel {
                              batch, channels, maps, group_, g, threads);
         return Status::Ok();
       case DType::kFloat64:
-        ConvTransposeForward(x->data<double>(), w->data<double>(), b ? b->data<double>() : nullptr,
-                             y->data<double>(), batch, channels, maps, group_, g, threads);
+        ConvTransposeForward(x->data<double>(), w->data<double>(), b ? b->data<double>() : nullptr, y->data<double>(),
+                             batch, channels, maps, group_, g, threads);
         return Status::Ok();
       case DType::kFloat16: {
         auto widen = [](const Tensor& t) {
@@ -97,8 +103,8 @@ class ConvTransposeKernel final : public Kernel {
         };
         std::vector<float> xf = widen(*x), wf = widen(*w), bf = b ? widen(*b) : std::vector<float>{};
         std::vector<float> yf(static_cast<size_t>(y->numel()));
-        ConvTransposeForward(xf.data(), wf.data(), b ? bf.data() : nullptr, yf.data(), batch, channels, maps, group_,
-                             g, threads);
+        ConvTransposeForward(xf.data(), wf.data(), b ? bf.data() : nullptr, yf.data(), batch, channels, maps, group_, g,
+                             threads);
         for (int64_t i = 0; i < y->numel(); ++i) y->data<Float16>()[i] = Float16::FromFloat(yf[static_cast<size_t>(i)]);
         return Status::Ok();
       }

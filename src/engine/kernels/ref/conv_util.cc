@@ -50,6 +50,12 @@ Result<WindowAttrs> ParseWindowAttrs(const KernelInfo& info) {
   for (int64_t p : a.pads)
     if (p < 0) return info.Error("attribute 'pads' " + Join(a.pads) + " must not be negative");
   if (a.pads.size() % 2 != 0) return info.Error("attribute 'pads' " + Join(a.pads) + " must have an even length");
+  // Caps keep every size computed from these (e.g. stride * (in - 1) + span) far from int64 overflow.
+  for (const auto* v : {&a.kernel_shape, &a.strides, &a.dilations, &a.pads})
+    for (int64_t x : *v)
+      if (x > kMaxWindowAttribute)
+        return info.Error("window attribute value " + std::to_string(x) + " is larger than " +
+                          std::to_string(kMaxWindowAttribute));
   return a;
 }
 
@@ -117,8 +123,7 @@ Result<WindowGeometry> ForwardGeometry(const WindowAttrs& attrs, const std::vect
 }
 
 Result<WindowGeometry> TransposeGeometry(const WindowAttrs& attrs, const std::vector<int64_t>& in,
-                                         const std::vector<int64_t>& kernel,
-                                         const std::vector<int64_t>& output_padding,
+                                         const std::vector<int64_t>& kernel, const std::vector<int64_t>& output_padding,
                                          const std::vector<int64_t>& output_shape, const std::string& where) {
   const size_t nd = in.size();
   if (nd == 0) return InvalidArgument(where + ": input needs at least one spatial dimension (shape [N, C, d1, ...])");
@@ -130,8 +135,8 @@ Result<WindowGeometry> TransposeGeometry(const WindowAttrs& attrs, const std::ve
   RETURN_IF_ERROR(CheckLength(attrs.pads, 2 * nd, "pads", where));
   RETURN_IF_ERROR(CheckLength(output_padding, nd, "output_padding", where));
   if (!output_shape.empty() && output_shape.size() != nd && output_shape.size() != nd + 2)
-    return InvalidArgument(where + ": attribute 'output_shape' " + Join(output_shape) + " needs " +
-                           std::to_string(nd) + " spatial values");
+    return InvalidArgument(where + ": attribute 'output_shape' " + Join(output_shape) + " needs " + std::to_string(nd) +
+                           " spatial values");
   // In the returned geometry `in` is the ConvTranspose output and `out` its input.
   WindowGeometry g;
   g.out = in;
@@ -149,7 +154,10 @@ Result<WindowGeometry> TransposeGeometry(const WindowAttrs& attrs, const std::ve
       return InvalidArgument(where + ": output_padding " + Join(output_padding) +
                              " must be non-negative and smaller than the stride or dilation");
     const int64_t span = (kernel[d] - 1) * g.dilations[d] + 1;
-    const int64_t full = s * (in[d] - 1) + op + span;  // output size with no padding
+    const __int128 wide = static_cast<__int128>(s) * (in[d] - 1) + op + span;
+    if (wide > (static_cast<__int128>(1) << 40))
+      return InvalidArgument(where + ": output size in spatial dim " + std::to_string(d) + " is too large");
+    const int64_t full = static_cast<int64_t>(wide);  // output size with no padding
     if (!output_shape.empty() || attrs.auto_pad == AutoPad::kSameUpper || attrs.auto_pad == AutoPad::kSameLower) {
       const int64_t want = !output_shape.empty() ? output_shape[output_shape.size() - nd + d] : in[d] * s;
       const int64_t total = full - want;
@@ -175,13 +183,23 @@ Result<WindowGeometry> TransposeGeometry(const WindowAttrs& attrs, const std::ve
   return g;
 }
 
+Status CheckColumnBuffer(const WindowGeometry& g, int64_t channels, size_t elem_size, const std::string& where) {
+  __int128 bytes = static_cast<__int128>(channels) * static_cast<__int128>(elem_size);
+  for (size_t d = 0; d < g.rank() && bytes <= kMaxTensorBytes; ++d)
+    bytes *= static_cast<__int128>(g.kernel[d]) * g.out[d];
+  if (bytes > kMaxTensorBytes)
+    return InvalidArgument(where + ": the im2col buffer for kernel " + Join(g.kernel) + " over output " + Join(g.out) +
+                           " would exceed " + std::to_string(kMaxTensorBytes >> 30) + " GiB");
+  return Status::Ok();
+}
+
 Status CheckConvShapes(const Shape& x, const Shape& w, int64_t group, const WindowAttrs& attrs,
                        const std::string& where, std::vector<int64_t>* kernel) {
   if (x.size() < 3)
     return InvalidArgument(where + ": input X has shape " + ShapeToString(x) + "; expected [N, C, d1, ...]");
   if (w.size() != x.size())
-    return InvalidArgument(where + ": weight W has shape " + ShapeToString(w) + " but X has shape " +
-                           ShapeToString(x) + "; both need the same rank");
+    return InvalidArgument(where + ": weight W has shape " + ShapeToString(w) + " but X has shape " + ShapeToString(x) +
+                           "; both need the same rank");
   if (group <= 0) return InvalidArgument(where + ": attribute 'group' must be positive, got " + std::to_string(group));
   if (x[1] % group != 0)
     return InvalidArgument(where + ": input channels " + std::to_string(x[1]) + " are not divisible by group " +

@@ -29,19 +29,22 @@ struct WindowAttrs {
   bool ceil_mode = false;
 };
 
+// Largest kernel_shape / strides / dilations / pads value accepted.
+inline constexpr int64_t kMaxWindowAttribute = int64_t{1} << 24;
+
 // Parses auto_pad, kernel_shape, strides, dilations, pads and ceil_mode and
 // checks their values (strides/dilations/kernel > 0, pads >= 0, lengths agree).
 Result<WindowAttrs> ParseWindowAttrs(const KernelInfo& info);
 
 // Resolved geometry of one sliding window over the spatial dimensions.
 struct WindowGeometry {
-  std::vector<int64_t> in;         // spatial input dims
-  std::vector<int64_t> kernel;     // spatial kernel dims
+  std::vector<int64_t> in;      // spatial input dims
+  std::vector<int64_t> kernel;  // spatial kernel dims
   std::vector<int64_t> strides;
   std::vector<int64_t> dilations;
   std::vector<int64_t> pad_begin;
   std::vector<int64_t> pad_end;
-  std::vector<int64_t> out;        // spatial output dims
+  std::vector<int64_t> out;  // spatial output dims
 
   size_t rank() const { return in.size(); }
   int64_t in_size() const { return Product(in); }
@@ -68,8 +71,7 @@ Result<WindowGeometry> ForwardGeometry(const WindowAttrs& attrs, const std::vect
 // window that maps the (large) ConvTranspose output onto its (small) input:
 // `in` is the ConvTranspose output, `out` its input, so Col2Im scatters into it.
 Result<WindowGeometry> TransposeGeometry(const WindowAttrs& attrs, const std::vector<int64_t>& in,
-                                         const std::vector<int64_t>& kernel,
-                                         const std::vector<int64_t>& output_padding,
+                                         const std::vector<int64_t>& kernel, const std::vector<int64_t>& output_padding,
                                          const std::vector<int64_t>& output_shape, const std::string& where);
 
 // Spatial dims of a tensor of shape [N, C, d1, d2, ...].
@@ -94,11 +96,15 @@ void GemmAccumulate(int64_t M, int64_t N, int64_t K, const T* A, int64_t lda, co
                     int64_t ldc, int threads);
 
 // Forward convolution, x: [N, C, in...], w: [M, C/group, kernel...],
-// bias: [M] or nullptr, y: [N, M, out...]. `scratch` must be empty or hold
-// ColumnBufferSize elements (it is resized as needed).
+// bias: [M] or nullptr, y: [N, M, out...]. `scratch` holds the im2col
+// columns of one group and is resized as needed (CheckColumnBuffer first).
 template <class T>
 void ConvForward(const T* x, const T* w, const T* bias, T* y, int64_t batch, int64_t channels, int64_t maps,
                  int64_t group, const WindowGeometry& g, int threads, std::vector<T>& scratch);
+
+// Fails if the im2col buffer (channels * kernel * output positions) of
+// `elem_size`-byte elements would pass the tensor size limit.
+Status CheckColumnBuffer(const WindowGeometry& g, int64_t channels, size_t elem_size, const std::string& where);
 
 // Checks X [N, C, ...] and W [M, C/group, k...] against each other, the
 // group and the kernel_shape attribute; fills the spatial kernel.
@@ -168,8 +174,8 @@ void Col2Im(const T* col, int64_t channels, const WindowGeometry& g, T* y) {
 }
 
 template <class T>
-void GemmRows(int64_t m0, int64_t m1, int64_t N, int64_t K, const T* A, int64_t lda, const T* B, int64_t ldb,
-              T* C, int64_t ldc) {
+void GemmRows(int64_t m0, int64_t m1, int64_t N, int64_t K, const T* A, int64_t lda, const T* B, int64_t ldb, T* C,
+              int64_t ldc) {
   constexpr int64_t kNB = 512, kKB = 128;
   for (int64_t n0 = 0; n0 < N; n0 += kNB) {
     const int64_t nb = std::min(kNB, N - n0);
@@ -218,7 +224,7 @@ void GemmAccumulate(int64_t M, int64_t N, int64_t K, const T* A, int64_t lda, co
   // Split rows in multiples of 4 so every thread uses the 4-row inner loop.
   const int64_t chunks = std::min<int64_t>(threads, (M + 3) / 4);
   const int64_t per = ((M + chunks - 1) / chunks + 3) / 4 * 4;
-#pragma omp parallel for num_threads(static_cast<int>(chunks)) schedule(static)
+#pragma omp parallel for num_threads(static_cast <int>(chunks)) schedule(static)
   for (int64_t t = 0; t < chunks; ++t) {
     const int64_t m0 = t * per, m1 = std::min(M, m0 + per);
     if (m0 < m1) GemmRows(m0, m1, N, K, A, lda, B, ldb, C, ldc);

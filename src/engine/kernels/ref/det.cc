@@ -17,7 +17,8 @@ double Determinant(std::vector<double> a, int64_t m) {
     const double p = a[static_cast<size_t>(pivot * m + c)];
     if (p == 0) return 0;
     if (pivot != c) {
-      for (int64_t j = 0; j < m; ++j) std::swap(a[static_cast<size_t>(pivot * m + j)], a[static_cast<size_t>(c * m + j)]);
+      for (int64_t j = 0; j < m; ++j)
+        std::swap(a[static_cast<size_t>(pivot * m + j)], a[static_cast<size_t>(c * m + j)]);
       det = -det;
     }
     det *= p;

@@ -5,7 +5,7 @@
 namespace inferd {
 namespace {
 
-using testing::SingleNodeGraph;
+using kernel_testing::SingleNodeGraph;
 
 TEST(Det, BatchedAndSingular) {
   SingleNodeGraph g("Det", 11);
@@ -26,6 +26,22 @@ TEST(Det, NonSquareIsInvalid) {
   auto out = g.Run({Tensor::FromVector<float>({1, 2, 3, 4, 5, 6}, {2, 3})});
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(out.status().code(), StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace inferd
+
+namespace inferd {
+namespace {
+
+TEST(Det, EmptyMatrixIsOneAndEmptyBatchIsEmpty) {
+  kernel_testing::SingleNodeGraph g("Det", 11);
+  auto out = g.Run({Tensor::Create(DType::kFloat32, {0, 0}).value()});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ((*out)[0].data<float>()[0], 1);
+  out = g.Run({Tensor::Create(DType::kFloat32, {0, 2, 2}).value()});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ((*out)[0].shape(), (Shape{0}));
 }
 
 }  // namespace

@@ -80,8 +80,10 @@ Result<Equation> ParseEquation(const std::string& raw) {
     bool any_ellipsis = false;
     for (const auto& t : e.inputs)
       for (int l : t) {
-        if (l >= 0) ++count[static_cast<size_t>(l)];
-        else any_ellipsis = true;
+        if (l >= 0)
+          ++count[static_cast<size_t>(l)];
+        else
+          any_ellipsis = true;
       }
     if (any_ellipsis) e.output.push_back(kEllipsis);
     std::vector<int> once;
@@ -216,8 +218,10 @@ class EinsumKernel final : public Kernel {
         A prod = 1;
         for (size_t i = 0; i < n_in; ++i) {
           const T v = base[i][off[i]];
-          if constexpr (kIsHalf<T>) prod *= static_cast<double>(v.ToFloat());
-          else prod *= static_cast<A>(v);
+          if constexpr (kIsHalf<T>)
+            prod *= static_cast<double>(v.ToFloat());
+          else
+            prod *= static_cast<A>(v);
         }
         acc += prod;
         // Next summed index (odometer), updating every input's offset.
@@ -231,8 +235,10 @@ class EinsumKernel final : public Kernel {
           sum_idx[k] = 0;
         }
       }
-      if constexpr (kIsHalf<T>) po[o] = T::FromFloat(static_cast<float>(acc));
-      else po[o] = static_cast<T>(acc);
+      if constexpr (kIsHalf<T>)
+        po[o] = T::FromFloat(static_cast<float>(acc));
+      else
+        po[o] = static_cast<T>(acc);
       for (size_t k = out_axes.size(); k-- > 0;) {
         const size_t a = out_axes[k];
         if (++out_idx[k] < size[a]) {
@@ -255,8 +261,8 @@ Result<std::unique_ptr<Kernel>> CreateEinsum(const KernelInfo& info) {
   auto eq = ParseEquation(equation);
   if (!eq.ok()) return info.Error(eq.status().message());
   if (eq->inputs.size() != static_cast<size_t>(info.num_inputs()))
-    return info.Error("equation '" + equation + "' has " + std::to_string(eq->inputs.size()) + " terms but the node has " +
-                      std::to_string(info.num_inputs()) + " inputs");
+    return info.Error("equation '" + equation + "' has " + std::to_string(eq->inputs.size()) +
+                      " terms but the node has " + std::to_string(info.num_inputs()) + " inputs");
   return std::unique_ptr<Kernel>(std::make_unique<EinsumKernel>(info.node().Describe(), std::move(eq).value()));
 }
 

@@ -5,14 +5,15 @@
 namespace inferd {
 namespace {
 
-using testing::SingleNodeGraph;
-using testing::StringAttr;
+using kernel_testing::SingleNodeGraph;
+using kernel_testing::StringAttr;
 
 SingleNodeGraph Einsum(const std::string& eq) { return SingleNodeGraph("Einsum", 12, {{"equation", StringAttr(eq)}}); }
 
 TEST(Einsum, MatMulExplicit) {
-  auto out = Einsum("ij, jk -> ik").Run({Tensor::FromVector<float>({1, 2, 3, 4}, {2, 2}),
-                                         Tensor::FromVector<float>({5, 6, 7, 8}, {2, 2})});
+  auto out =
+      Einsum("ij, jk -> ik")
+          .Run({Tensor::FromVector<float>({1, 2, 3, 4}, {2, 2}), Tensor::FromVector<float>({5, 6, 7, 8}, {2, 2})});
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   const float want[] = {19, 22, 43, 50};
   for (int i = 0; i < 4; ++i) EXPECT_FLOAT_EQ((*out)[0].data<float>()[i], want[i]);
@@ -50,7 +51,8 @@ TEST(Einsum, EllipsisBroadcastsBatchDims) {
 }
 
 TEST(Einsum, OuterProductAndSumAll) {
-  auto outer = Einsum("i,j->ij").Run({Tensor::FromVector<int32_t>({1, 2}, {2}), Tensor::FromVector<int32_t>({3, 4, 5}, {3})});
+  auto outer =
+      Einsum("i,j->ij").Run({Tensor::FromVector<int32_t>({1, 2}, {2}), Tensor::FromVector<int32_t>({3, 4, 5}, {3})});
   ASSERT_TRUE(outer.ok());
   EXPECT_EQ((*outer)[0].shape(), (Shape{2, 3}));
   EXPECT_EQ((*outer)[0].data<int32_t>()[5], 10);
@@ -60,8 +62,8 @@ TEST(Einsum, OuterProductAndSumAll) {
 }
 
 TEST(Einsum, ErrorsNameTheProblem) {
-  auto out = Einsum("ij,jk->ik").Run({Tensor::FromVector<float>({1, 2, 3}, {1, 3}),
-                                      Tensor::FromVector<float>({1, 2}, {2, 1})});
+  auto out = Einsum("ij,jk->ik")
+                 .Run({Tensor::FromVector<float>({1, 2, 3}, {1, 3}), Tensor::FromVector<float>({1, 2}, {2, 1})});
   ASSERT_FALSE(out.ok());
   EXPECT_NE(out.status().message().find("label 'j'"), std::string::npos) << out.status().message();
   out = Einsum("ij->ik").Run({Tensor::FromVector<float>({1, 2}, {1, 2})});

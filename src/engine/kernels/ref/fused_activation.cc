@@ -36,7 +36,8 @@ void Apply(T* x, int64_t n, const FusedActivation& act) {
   const T a = static_cast<T>(act.alpha);
   const T b = static_cast<T>(act.beta);
   switch (act.kind) {
-    case ActivationKind::kNone: return;
+    case ActivationKind::kNone:
+      return;
     case ActivationKind::kRelu:
       for (int64_t i = 0; i < n; ++i) x[i] = x[i] > T(0) ? x[i] : T(0);
       return;
@@ -66,7 +67,8 @@ void Apply(T* x, int64_t n, const FusedActivation& act) {
       return;
     case ActivationKind::kSoftplus:
       // log(1 + e^x) without overflow for large x.
-      for (int64_t i = 0; i < n; ++i) x[i] = x[i] > T(0) ? x[i] + std::log1p(std::exp(-x[i])) : std::log1p(std::exp(x[i]));
+      for (int64_t i = 0; i < n; ++i)
+        x[i] = x[i] > T(0) ? x[i] + std::log1p(std::exp(-x[i])) : std::log1p(std::exp(x[i]));
       return;
     case ActivationKind::kSoftsign:
       for (int64_t i = 0; i < n; ++i) x[i] = x[i] / (T(1) + std::abs(x[i]));

@@ -37,9 +37,15 @@ class GlobalPoolKernel final : public Kernel {
         for (int64_t i = 0; i < size; ++i) {
           const double v = ToDouble(xp[i]);
           switch (kind_) {
-            case GlobalKind::kAverage: acc += v; break;
-            case GlobalKind::kMax: acc = v > acc ? v : acc; break;
-            case GlobalKind::kLp: acc += std::pow(std::abs(v), p_); break;
+            case GlobalKind::kAverage:
+              acc += v;
+              break;
+            case GlobalKind::kMax:
+              acc = v > acc ? v : acc;
+              break;
+            case GlobalKind::kLp:
+              acc += std::pow(std::abs(v), p_);
+              break;
           }
         }
         if (kind_ == GlobalKind::kAverage) acc /= static_cast<double>(size);
@@ -49,10 +55,14 @@ class GlobalPoolKernel final : public Kernel {
       return Status::Ok();
     };
     switch (x->dtype()) {
-      case DType::kFloat32: return run(float{});
-      case DType::kFloat64: return run(double{});
-      case DType::kFloat16: return run(Float16{});
-      default: return UnsupportedType(op_, x->dtype(), "X");
+      case DType::kFloat32:
+        return run(float{});
+      case DType::kFloat64:
+        return run(double{});
+      case DType::kFloat16:
+        return run(Float16{});
+      default:
+        return UnsupportedType(op_, x->dtype(), "X");
     }
   }
 
@@ -76,9 +86,11 @@ KernelFactory GlobalFactory(GlobalKind kind, const char* op) {
 
 }  // namespace
 
-INFERD_REGISTER_KERNEL(GlobalAveragePool,
-                       {"", "GlobalAveragePool", 1, 1000, 0, "ref", GlobalFactory(GlobalKind::kAverage, "GlobalAveragePool")});
-INFERD_REGISTER_KERNEL(GlobalMaxPool, {"", "GlobalMaxPool", 1, 1000, 0, "ref", GlobalFactory(GlobalKind::kMax, "GlobalMaxPool")});
-INFERD_REGISTER_KERNEL(GlobalLpPool, {"", "GlobalLpPool", 2, 1000, 0, "ref", GlobalFactory(GlobalKind::kLp, "GlobalLpPool")});
+INFERD_REGISTER_KERNEL(GlobalAveragePool, {"", "GlobalAveragePool", 1, 1000, 0, "ref",
+                                           GlobalFactory(GlobalKind::kAverage, "GlobalAveragePool")});
+INFERD_REGISTER_KERNEL(GlobalMaxPool,
+                       {"", "GlobalMaxPool", 1, 1000, 0, "ref", GlobalFactory(GlobalKind::kMax, "GlobalMaxPool")});
+INFERD_REGISTER_KERNEL(GlobalLpPool,
+                       {"", "GlobalLpPool", 2, 1000, 0, "ref", GlobalFactory(GlobalKind::kLp, "GlobalLpPool")});
 
 }  // namespace inferd::ref

@@ -11,7 +11,8 @@ Result<std::vector<int32_t>> ReadZeroPoints(const Tensor* zp, int64_t allowed, c
                                             const std::string& name) {
   if (zp == nullptr) return std::vector<int32_t>{0};
   if (!IsEightBit(zp->dtype()) && zp->dtype() != DType::kInt32)
-    return InvalidArgument(where + ": " + name + " must be uint8 or int8, got " + std::string(DTypeOnnxName(zp->dtype())));
+    return InvalidArgument(where + ": " + name + " must be uint8 or int8, got " +
+                           std::string(DTypeOnnxName(zp->dtype())));
   if (zp->numel() != 1 && zp->numel() != allowed)
     return InvalidArgument(where + ": " + name + " has shape " + ShapeToString(zp->shape()) + "; expected 1 or " +
                            std::to_string(allowed) + " values");
@@ -30,15 +31,16 @@ Result<IntegerConvResult> IntegerConv(const Tensor& x, int32_t x_zp, const Tenso
   RETURN_IF_ERROR(CheckConvShapes(x.shape(), w.shape(), group, attrs, where, &kernel));
   const int64_t batch = x.dim(0), channels = x.dim(1), maps = w.dim(0);
   if (w.dim(1) != channels / group)
-    return InvalidArgument(where + ": weight w has shape " + ShapeToString(w.shape()) + "; dim 1 must be C/group = " +
-                           std::to_string(channels / group));
+    return InvalidArgument(where + ": weight w has shape " + ShapeToString(w.shape()) +
+                           "; dim 1 must be C/group = " + std::to_string(channels / group));
   if (w_zp.size() != 1 && static_cast<int64_t>(w_zp.size()) != maps)
-    return InvalidArgument(where + ": weight zero point has " + std::to_string(w_zp.size()) + " values; expected 1 or " +
-                           std::to_string(maps));
+    return InvalidArgument(where + ": weight zero point has " + std::to_string(w_zp.size()) +
+                           " values; expected 1 or " + std::to_string(maps));
   if (bias != nullptr && (bias->dtype() != DType::kInt32 || bias->rank() != 1 || bias->dim(0) != maps))
     return InvalidArgument(where + ": bias must be int32 [" + std::to_string(maps) + "], got " +
                            std::string(DTypeOnnxName(bias->dtype())) + " " + ShapeToString(bias->shape()));
   ASSIGN_OR_RETURN(WindowGeometry g, ForwardGeometry(attrs, SpatialDims(x.shape()), kernel, where));
+  RETURN_IF_ERROR(CheckColumnBuffer(g, channels / group, sizeof(int32_t), where));
   IntegerConvResult r;
   r.shape = {batch, maps};
   r.shape.insert(r.shape.end(), g.out.begin(), g.out.end());

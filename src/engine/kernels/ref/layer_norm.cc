@@ -41,7 +41,8 @@ class LayerNormKernel final : public Kernel {
       // Expand to one value per normalized element.
       std::vector<double> full(static_cast<size_t>(cols));
       BroadcastIndexer idx(norm_shape, {t->shape()});
-      for (int64_t i = 0; i < cols; ++i, idx.Next()) full[static_cast<size_t>(i)] = v[static_cast<size_t>(idx.offset(0))];
+      for (int64_t i = 0; i < cols; ++i, idx.Next())
+        full[static_cast<size_t>(i)] = v[static_cast<size_t>(idx.offset(0))];
       return full;
     };
     ASSIGN_OR_RETURN(auto s, params(scale, "Scale"));
@@ -60,7 +61,8 @@ class LayerNormKernel final : public Kernel {
       for (int64_t j = 0; j < cols; ++j) sq += (xr[j] - mean) * (xr[j] - mean);
       const double inv = 1.0 / std::sqrt((cols > 0 ? sq / static_cast<double>(cols) : 0.0) + epsilon_);
       for (int64_t j = 0; j < cols; ++j)
-        y[static_cast<size_t>(r * cols + j)] = (xr[j] - mean) * inv * s[static_cast<size_t>(j)] + b[static_cast<size_t>(j)];
+        y[static_cast<size_t>(r * cols + j)] =
+            (xr[j] - mean) * inv * s[static_cast<size_t>(j)] + b[static_cast<size_t>(j)];
       means[static_cast<size_t>(r)] = mean;
       invs[static_cast<size_t>(r)] = inv;
     }
@@ -132,9 +134,9 @@ class LrnKernel final : public Kernel {
 Result<std::unique_ptr<Kernel>> CreateLrn(const KernelInfo& info) {
   ASSIGN_OR_RETURN(int64_t size, info.RequireInt("size"));
   if (size <= 0) return info.Error("size must be positive, got " + std::to_string(size));
-  return std::unique_ptr<Kernel>(std::make_unique<LrnKernel>(info.node().Describe(), size,
-                                                             info.GetFloat("alpha", 1e-4f), info.GetFloat("beta", 0.75f),
-                                                             info.GetFloat("bias", 1.0f)));
+  return std::unique_ptr<Kernel>(
+      std::make_unique<LrnKernel>(info.node().Describe(), size, info.GetFloat("alpha", 1e-4f),
+                                  info.GetFloat("beta", 0.75f), info.GetFloat("bias", 1.0f)));
 }
 
 // ----------------------------------------------- MeanVarianceNormalization
@@ -186,7 +188,10 @@ Result<std::unique_ptr<Kernel>> CreateMvn(const KernelInfo& info) {
 
 }  // namespace
 
-INFERD_REGISTER_KERNEL(LayerNormalization, {"", "LayerNormalization", 17, 1000, 0, "ref", &CreateLayerNorm});
+// LayerNormalization joined ai.onnx at opset 17; registering from 1 lets a
+// fusion pass turn the decomposed form (ReduceMean, Sub, Pow, ...) of an
+// older model into this op, as ONNX Runtime does.
+INFERD_REGISTER_KERNEL(LayerNormalization, {"", "LayerNormalization", 1, 1000, 0, "ref", &CreateLayerNorm});
 INFERD_REGISTER_KERNEL(LRN, {"", "LRN", 1, 1000, 0, "ref", &CreateLrn});
 INFERD_REGISTER_KERNEL(MeanVarianceNormalization, {"", "MeanVarianceNormalization", 9, 1000, 0, "ref", &CreateMvn});
 

@@ -7,10 +7,10 @@
 namespace inferd {
 namespace {
 
-using testing::FloatAttr;
-using testing::IntAttr;
-using testing::IntsAttr;
-using testing::SingleNodeGraph;
+using kernel_testing::FloatAttr;
+using kernel_testing::IntAttr;
+using kernel_testing::IntsAttr;
+using kernel_testing::SingleNodeGraph;
 
 TEST(LayerNorm, LastAxisWithMeanAndInvStdDev) {
   SingleNodeGraph g("LayerNormalization", 17, {{"epsilon", FloatAttr(0)}}, 3);
@@ -41,8 +41,8 @@ TEST(LayerNorm, ScaleThatDoesNotBroadcastIsInvalid) {
 }
 
 TEST(Lrn, SumsSquaresOverNeighbouringChannels) {
-  SingleNodeGraph g("LRN", 13, {{"size", IntAttr(3)}, {"alpha", FloatAttr(3)}, {"beta", FloatAttr(1)},
-                                {"bias", FloatAttr(1)}});
+  SingleNodeGraph g("LRN", 13,
+                    {{"size", IntAttr(3)}, {"alpha", FloatAttr(3)}, {"beta", FloatAttr(1)}, {"bias", FloatAttr(1)}});
   auto out = g.Run({Tensor::FromVector<float>({1, 2, 3}, {1, 3, 1})});
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   // c0: 1/(1+1*(1+4)) ; c1: 2/(1+14) ; c2: 3/(1+13)

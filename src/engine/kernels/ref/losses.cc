@@ -29,7 +29,8 @@ class LossKernel final : public Kernel {
     const Tensor* target = ctx.input(1);
     const Tensor* weight = ctx.input(2);
     if (x == nullptr || target == nullptr) return InvalidArgument(describe_ + ": needs the input scores and target");
-    if (x->rank() < 2) return InvalidArgument(describe_ + ": input must be [N, C, ...], got " + ShapeToString(x->shape()));
+    if (x->rank() < 2)
+      return InvalidArgument(describe_ + ": input must be [N, C, ...], got " + ShapeToString(x->shape()));
     Shape want_target = x->shape();
     want_target.erase(want_target.begin() + 1);
     if (target->shape() != want_target)
@@ -106,10 +107,14 @@ KernelFactory Factory(bool softmax) {
   return [softmax](const KernelInfo& info) -> Result<std::unique_ptr<Kernel>> {
     const std::string r = info.GetString("reduction", "mean");
     Reduction reduction;
-    if (r == "none") reduction = Reduction::kNone;
-    else if (r == "sum") reduction = Reduction::kSum;
-    else if (r == "mean") reduction = Reduction::kMean;
-    else return info.Error("reduction must be none, sum or mean, got '" + r + "'");
+    if (r == "none")
+      reduction = Reduction::kNone;
+    else if (r == "sum")
+      reduction = Reduction::kSum;
+    else if (r == "mean")
+      reduction = Reduction::kMean;
+    else
+      return info.Error("reduction must be none, sum or mean, got '" + r + "'");
     std::optional<int64_t> ignore;
     if (info.HasAttribute("ignore_index")) ignore = info.GetInt("ignore_index", 0);
     if (info.num_outputs() > (softmax ? 2 : 1)) return info.Error("too many outputs");
@@ -119,7 +124,8 @@ KernelFactory Factory(bool softmax) {
 
 }  // namespace
 
-INFERD_REGISTER_KERNEL(NegativeLogLikelihoodLoss, {"", "NegativeLogLikelihoodLoss", 12, 1000, 0, "ref", Factory(false)});
+INFERD_REGISTER_KERNEL(NegativeLogLikelihoodLoss,
+                       {"", "NegativeLogLikelihoodLoss", 12, 1000, 0, "ref", Factory(false)});
 INFERD_REGISTER_KERNEL(SoftmaxCrossEntropyLoss, {"", "SoftmaxCrossEntropyLoss", 12, 1000, 0, "ref", Factory(true)});
 
 }  // namespace inferd::ref

@@ -7,9 +7,9 @@
 namespace inferd {
 namespace {
 
-using testing::IntAttr;
-using testing::SingleNodeGraph;
-using testing::StringAttr;
+using kernel_testing::IntAttr;
+using kernel_testing::SingleNodeGraph;
+using kernel_testing::StringAttr;
 
 // input [N=2, C=3] of log-probabilities.
 Tensor Scores() { return Tensor::FromVector<float>({-1, -2, -3, -4, -5, -6}, {2, 3}); }
@@ -39,7 +39,8 @@ TEST(NllLoss, IgnoreIndexCountsNothing) {
 TEST(NllLoss, SpatialDims) {
   // [N=1, C=2, d=2]: target per position.
   SingleNodeGraph g("NegativeLogLikelihoodLoss", 13, {{"reduction", StringAttr("sum")}});
-  auto out = g.Run({Tensor::FromVector<double>({-1, -2, -3, -4}, {1, 2, 2}), Tensor::FromVector<int64_t>({1, 0}, {1, 2})});
+  auto out =
+      g.Run({Tensor::FromVector<double>({-1, -2, -3, -4}, {1, 2, 2}), Tensor::FromVector<int64_t>({1, 0}, {1, 2})});
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_DOUBLE_EQ((*out)[0].data<double>()[0], 3 + 2);
 }
@@ -57,7 +58,8 @@ TEST(NllLoss, OutOfRangeTargetAndBadShapesAreInvalid) {
 
 TEST(SoftmaxCrossEntropy, MeanAndLogProb) {
   SingleNodeGraph g("SoftmaxCrossEntropyLoss", 13, {}, 2);
-  auto out = g.Run({Tensor::FromVector<float>({0, 0, 0, std::log(3.0f)}, {2, 2}), Tensor::FromVector<int64_t>({0, 1}, {2})});
+  auto out =
+      g.Run({Tensor::FromVector<float>({0, 0, 0, std::log(3.0f)}, {2, 2}), Tensor::FromVector<int64_t>({0, 1}, {2})});
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   // sample 0: -log(1/2); sample 1: -log(3/4)
   EXPECT_NEAR((*out)[0].data<float>()[0], (std::log(2.0f) - std::log(0.75f)) / 2, 1e-6);

@@ -26,14 +26,18 @@ using ComputeOf = std::conditional_t<std::is_same_v<T, double>, double,
 
 template <class C, class T>
 C ToCompute(T v) {
-  if constexpr (kIsHalf<T>) return v.ToFloat();
-  else return static_cast<C>(v);  // integers: modular conversion to uint64
+  if constexpr (kIsHalf<T>)
+    return v.ToFloat();
+  else
+    return static_cast<C>(v);  // integers: modular conversion to uint64
 }
 
 template <class T, class C>
 T FromCompute(C v) {
-  if constexpr (kIsHalf<T>) return T::FromFloat(v);
-  else return static_cast<T>(v);  // integers: modular (C++20), i.e. wrapped
+  if constexpr (kIsHalf<T>)
+    return T::FromFloat(v);
+  else
+    return static_cast<T>(v);  // integers: modular (C++20), i.e. wrapped
 }
 
 // The compute-type view of a tensor: its own data when T == C, else a copy.
@@ -146,9 +150,15 @@ class GemmKernel final : public Kernel {
  public:
   GemmKernel(std::string describe, bool trans_a, bool trans_b, float alpha, float beta, bool c_broadcasts,
              FusedActivation act, std::vector<float> packed_b, Shape packed_b_shape)
-      : describe_(std::move(describe)), trans_a_(trans_a), trans_b_(trans_b), alpha_(alpha), beta_(beta),
+      : describe_(std::move(describe)),
+        trans_a_(trans_a),
+        trans_b_(trans_b),
+        alpha_(alpha),
+        beta_(beta),
         c_broadcasts_(c_broadcasts),
-        act_(std::move(act)), packed_b_(std::move(packed_b)), packed_b_shape_(std::move(packed_b_shape)) {}
+        act_(std::move(act)),
+        packed_b_(std::move(packed_b)),
+        packed_b_shape_(std::move(packed_b_shape)) {}
 
   Status Run(KernelContext& ctx) const override {
     const Tensor* a = ctx.input(0);
@@ -270,7 +280,8 @@ class GemmKernel final : public Kernel {
 Result<std::unique_ptr<Kernel>> CreateGemm(const KernelInfo& info) {
   ASSIGN_OR_RETURN(FusedActivation act, ParseFusedActivation(info));
   const int64_t trans_a = info.GetInt("transA", 0), trans_b = info.GetInt("transB", 0);
-  if ((trans_a != 0 && trans_a != 1) || (trans_b != 0 && trans_b != 1)) return info.Error("transA/transB must be 0 or 1");
+  if ((trans_a != 0 && trans_a != 1) || (trans_b != 0 && trans_b != 1))
+    return info.Error("transA/transB must be 0 or 1");
   // Before opset 7, C broadcasts only with broadcast=1; otherwise it must be [M, N].
   const bool c_broadcasts = info.opset() >= 7 || info.GetInt("broadcast", 0) == 1;
   std::vector<float> packed;
@@ -281,10 +292,9 @@ Result<std::unique_ptr<Kernel>> CreateGemm(const KernelInfo& info) {
     packed.resize(static_cast<size_t>(b->numel()));
     TransposeMatrix(b->data<float>(), b->dim(0), b->dim(1), packed.data());
   }
-  return std::unique_ptr<Kernel>(std::make_unique<GemmKernel>(info.node().Describe(), trans_a == 1, trans_b == 1,
-                                                              info.GetFloat("alpha", 1.0f), info.GetFloat("beta", 1.0f),
-                                                              c_broadcasts,
-                                                              std::move(act), std::move(packed), std::move(packed_shape)));
+  return std::unique_ptr<Kernel>(std::make_unique<GemmKernel>(
+      info.node().Describe(), trans_a == 1, trans_b == 1, info.GetFloat("alpha", 1.0f), info.GetFloat("beta", 1.0f),
+      c_broadcasts, std::move(act), std::move(packed), std::move(packed_shape)));
 }
 
 }  // namespace

@@ -8,10 +8,10 @@
 namespace inferd {
 namespace {
 
-using testing::FloatAttr;
-using testing::IntAttr;
-using testing::SingleNodeGraph;
-using testing::StringAttr;
+using kernel_testing::FloatAttr;
+using kernel_testing::IntAttr;
+using kernel_testing::SingleNodeGraph;
+using kernel_testing::StringAttr;
 
 TEST(MatMul, TwoByTwo) {
   SingleNodeGraph g("MatMul", 13);
@@ -65,8 +65,8 @@ TEST(MatMul, MismatchedInnerDimsNameShapes) {
 }
 
 TEST(Gemm, TransposesAlphaBetaAndBroadcastC) {
-  SingleNodeGraph g("Gemm", 13,
-                    {{"transA", IntAttr(1)}, {"transB", IntAttr(1)}, {"alpha", FloatAttr(2)}, {"beta", FloatAttr(0.5f)}});
+  SingleNodeGraph g(
+      "Gemm", 13, {{"transA", IntAttr(1)}, {"transB", IntAttr(1)}, {"alpha", FloatAttr(2)}, {"beta", FloatAttr(0.5f)}});
   // A^T = [[1,2],[3,4]] given as [[1,3],[2,4]]; B^T = identity.
   auto out = g.Run({Tensor::FromVector<float>({1, 3, 2, 4}, {2, 2}), Tensor::FromVector<float>({1, 0, 0, 1}, {2, 2}),
                     Tensor::FromVector<float>({10, 20}, {2})});
@@ -76,8 +76,11 @@ TEST(Gemm, TransposesAlphaBetaAndBroadcastC) {
 }
 
 TEST(Gemm, ConstantTransposedBIsPrepackedAndCOptional) {
-  SingleNodeGraph g("Gemm", 13, {{"transB", IntAttr(1)}, {"_activation", StringAttr("Clip")},
-                                 {"_activation_alpha", FloatAttr(0)}, {"_activation_beta", FloatAttr(6)}});
+  SingleNodeGraph g("Gemm", 13,
+                    {{"transB", IntAttr(1)},
+                     {"_activation", StringAttr("Clip")},
+                     {"_activation_alpha", FloatAttr(0)},
+                     {"_activation_beta", FloatAttr(6)}});
   g.constants[1] = Tensor::FromVector<float>({1, 2, 3, -1, -1, -1}, {2, 3});  // [N=2, K=3]
   auto out = g.Run({Tensor::FromVector<float>({1, 1, 1, 2, 2, 2}, {2, 3})});
   ASSERT_TRUE(out.ok()) << out.status().ToString();
@@ -98,22 +101,47 @@ TEST(Gemm, Int64AndBadC) {
 }
 
 // The blocked core against a naive triple loop, on shapes that cross the
-// block edges (K > 256, N > 512) and odd row counts.
-TEST(GemmCore, MatchesNaiveLoopsOnOddShapes) {
+// tile and block edges (K > 256, N > 512, odd row counts), for each type the
+// kernels use.
+template <class T>
+void CheckCoreAgainstNaive() {
   std::mt19937 rng(7);
-  std::uniform_real_distribution<float> dist(-1, 1);
+  std::uniform_int_distribution<int> dist(-8, 8);  // small integers: exact in every type
   for (auto [M, N, K] : {std::tuple<int64_t, int64_t, int64_t>{1, 1, 1}, {7, 5, 3}, {33, 517, 300}, {5, 1, 1000}}) {
-    std::vector<float> a(static_cast<size_t>(M * K)), b(static_cast<size_t>(K * N)), c(static_cast<size_t>(M * N), 0);
-    for (auto& v : a) v = dist(rng);
-    for (auto& v : b) v = dist(rng);
-    ref::GemmAccumulate<float>(M, N, K, a.data(), K, b.data(), N, c.data(), N, 2);
+    std::vector<T> a(static_cast<size_t>(M * K)), b(static_cast<size_t>(K * N)), c(static_cast<size_t>(M * N), T(0));
+    for (auto& v : a) v = static_cast<T>(dist(rng));
+    for (auto& v : b) v = static_cast<T>(dist(rng));
+    ref::GemmAccumulate<T>(M, N, K, a.data(), K, b.data(), N, c.data(), N, 2);
     for (int64_t i = 0; i < M; ++i)
       for (int64_t j = 0; j < N; ++j) {
-        double want = 0;
-        for (int64_t k = 0; k < K; ++k) want += static_cast<double>(a[static_cast<size_t>(i * K + k)]) * b[static_cast<size_t>(k * N + j)];
-        ASSERT_NEAR(c[static_cast<size_t>(i * N + j)], want, 1e-4) << M << "x" << N << "x" << K << " at " << i << "," << j;
+        T want = 0;
+        for (int64_t k = 0; k < K; ++k) want += a[static_cast<size_t>(i * K + k)] * b[static_cast<size_t>(k * N + j)];
+        ASSERT_EQ(c[static_cast<size_t>(i * N + j)], want) << M << "x" << N << "x" << K << " at " << i << "," << j;
       }
   }
+}
+
+TEST(GemmCore, MatchesNaiveLoopsOnOddShapes) {
+  CheckCoreAgainstNaive<float>();
+  CheckCoreAgainstNaive<double>();
+  CheckCoreAgainstNaive<uint64_t>();  // wrapping arithmetic: negative values too
+}
+
+}  // namespace
+}  // namespace inferd
+
+namespace inferd {
+namespace {
+
+TEST(MatMul, EmptyInnerDimGivesZeros) {
+  kernel_testing::SingleNodeGraph g("MatMul", 13);
+  auto out = g.Run({Tensor::Create(DType::kFloat32, {2, 0}).value(), Tensor::Create(DType::kFloat32, {0, 3}).value()});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  ASSERT_EQ((*out)[0].shape(), (Shape{2, 3}));
+  for (int i = 0; i < 6; ++i) EXPECT_EQ((*out)[0].data<float>()[i], 0);
+  out = g.Run({Tensor::Create(DType::kFloat32, {0, 4}).value(), Tensor::Create(DType::kFloat32, {4, 3}).value()});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ((*out)[0].shape(), (Shape{0, 3}));
 }
 
 }  // namespace

@@ -113,7 +113,8 @@ Result<std::unique_ptr<Kernel>> CreateBatchNorm(const KernelInfo& info) {
   const bool training = info.opset() >= 14 && info.GetInt("training_mode", 0) == 1;
   if (!training && info.num_outputs() > 1) {
     // Before opset 14, extra outputs meant training statistics (saved mean/var).
-    return Unimplemented(info.node().Describe() + ": training outputs are only supported with training_mode=1 (opset 14+)");
+    return Unimplemented(info.node().Describe() +
+                         ": training outputs are only supported with training_mode=1 (opset 14+)");
   }
   if (training && info.num_outputs() > 3) return info.Error("at most 3 outputs in training mode");
   return std::unique_ptr<Kernel>(std::make_unique<BatchNormKernel>(
@@ -145,7 +146,9 @@ class InstanceNormKernel final : public Kernel {
   // num_groups 0: InstanceNormalization (one group per channel).
   // per_group_params: GroupNormalization before opset 21 (scale/bias per group).
   InstanceNormKernel(std::string describe, float epsilon, int64_t num_groups, bool per_group_params)
-      : describe_(std::move(describe)), epsilon_(epsilon), num_groups_(num_groups),
+      : describe_(std::move(describe)),
+        epsilon_(epsilon),
+        num_groups_(num_groups),
         per_group_params_(per_group_params) {}
 
   Status Run(KernelContext& ctx) const override {
@@ -155,8 +158,8 @@ class InstanceNormKernel final : public Kernel {
     const int64_t N = x->dim(0), C = x->dim(1), S = x->numel() / std::max<int64_t>(1, N * C);
     const int64_t G = num_groups_ == 0 ? C : num_groups_;
     if (C % G != 0)
-      return InvalidArgument(describe_ + ": " + std::to_string(C) + " channels do not split into " +
-                             std::to_string(G) + " groups");
+      return InvalidArgument(describe_ + ": " + std::to_string(C) + " channels do not split into " + std::to_string(G) +
+                             " groups");
     const int64_t params = per_group_params_ ? G : C;
     ASSIGN_OR_RETURN(auto xs, ReadDoubles(*x, describe_ + ": input 'X'"));
     ASSIGN_OR_RETURN(auto scale, ReadParam(describe_, ctx.input(1), "scale", params));

@@ -7,9 +7,9 @@
 namespace inferd {
 namespace {
 
-using testing::FloatAttr;
-using testing::IntAttr;
-using testing::SingleNodeGraph;
+using kernel_testing::FloatAttr;
+using kernel_testing::IntAttr;
+using kernel_testing::SingleNodeGraph;
 
 Tensor Vec(std::vector<float> v) {
   const int64_t n = static_cast<int64_t>(v.size());
@@ -19,16 +19,16 @@ Tensor Vec(std::vector<float> v) {
 TEST(BatchNorm, InferenceUsesRunningStats) {
   SingleNodeGraph g("BatchNormalization", 15, {{"epsilon", FloatAttr(0)}});
   // X [1,2,2]: channel 0 {1,3}, channel 1 {10,20}
-  auto out = g.Run({Tensor::FromVector<float>({1, 3, 10, 20}, {1, 2, 2}), Vec({2, 1}), Vec({0, 1}), Vec({1, 10}),
-                    Vec({4, 25})});
+  auto out = g.Run(
+      {Tensor::FromVector<float>({1, 3, 10, 20}, {1, 2, 2}), Vec({2, 1}), Vec({0, 1}), Vec({1, 10}), Vec({4, 25})});
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   const float want[] = {0, 2, 1, 3};  // 2*(x-1)/2 ; (x-10)/5 + 1
   for (int i = 0; i < 4; ++i) EXPECT_FLOAT_EQ((*out)[0].data<float>()[i], want[i]);
 }
 
 TEST(BatchNorm, TrainingModeUsesBatchStatsAndUpdatesRunningStats) {
-  SingleNodeGraph g("BatchNormalization", 15, {{"epsilon", FloatAttr(0)}, {"training_mode", IntAttr(1)},
-                                               {"momentum", FloatAttr(0.5f)}}, 3);
+  SingleNodeGraph g("BatchNormalization", 15,
+                    {{"epsilon", FloatAttr(0)}, {"training_mode", IntAttr(1)}, {"momentum", FloatAttr(0.5f)}}, 3);
   auto out = g.Run({Tensor::FromVector<float>({1, 3}, {2, 1}), Vec({1}), Vec({0}), Vec({0}), Vec({1})});
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_FLOAT_EQ((*out)[0].data<float>()[0], -1);  // mean 2, var 1
@@ -39,8 +39,8 @@ TEST(BatchNorm, TrainingModeUsesBatchStatsAndUpdatesRunningStats) {
 
 TEST(BatchNorm, WrongParameterSizeIsInvalid) {
   SingleNodeGraph g("BatchNormalization", 15);
-  auto out = g.Run({Tensor::FromVector<float>({1, 3, 10, 20}, {1, 2, 2}), Vec({2}), Vec({0, 1}), Vec({1, 10}),
-                    Vec({4, 25})});
+  auto out =
+      g.Run({Tensor::FromVector<float>({1, 3, 10, 20}, {1, 2, 2}), Vec({2}), Vec({0, 1}), Vec({1, 10}), Vec({4, 25})});
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(out.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(out.status().message().find("'scale' must hold 2 values"), std::string::npos) << out.status().message();

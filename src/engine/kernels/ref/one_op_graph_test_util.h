@@ -17,10 +17,16 @@ class OneOpGraph {
     node_.op_type = std::move(op);
     node_.name = "n0";
   }
-  OneOpGraph& Attr(const std::string& k, int64_t v) { return Set(k, Attribute::Type::kInt, [&](Attribute& a) { a.i = v; }); }
+  OneOpGraph& Attr(const std::string& k, int64_t v) {
+    return Set(k, Attribute::Type::kInt, [&](Attribute& a) { a.i = v; });
+  }
   OneOpGraph& Attr(const std::string& k, int v) { return Attr(k, static_cast<int64_t>(v)); }
-  OneOpGraph& Attr(const std::string& k, float v) { return Set(k, Attribute::Type::kFloat, [&](Attribute& a) { a.f = v; }); }
-  OneOpGraph& Attr(const std::string& k, const char* v) { return Set(k, Attribute::Type::kString, [&](Attribute& a) { a.s = v; }); }
+  OneOpGraph& Attr(const std::string& k, float v) {
+    return Set(k, Attribute::Type::kFloat, [&](Attribute& a) { a.f = v; });
+  }
+  OneOpGraph& Attr(const std::string& k, const char* v) {
+    return Set(k, Attribute::Type::kString, [&](Attribute& a) { a.s = v; });
+  }
   OneOpGraph& Attr(const std::string& k, std::vector<int64_t> v) {
     return Set(k, Attribute::Type::kInts, [&](Attribute& a) { a.ints = v; });
   }

@@ -1,4 +1,7 @@
-// Test helper for the shape-op kernel tests: builds and runs a one-node graph.
+// Test helper for kernel unit tests: runs one ONNX node through the real
+// compile-and-run path with only the reference kernels. Two spellings:
+//   RunOp("Reshape", 13, {In(x), Const(shape)}, {{"allowzero", IntAttr(1)}});
+//   RunOp("Clip", {x, Tensor(), max}, {{"foo", AttrInt(1)}}, 13);  // Tensor() = omitted input
 // Only included by *_test.cc files.
 #pragma once
 
@@ -96,6 +99,19 @@ inline Result<std::vector<Tensor>> RunOp(const std::string& op, int64_t opset, s
   if (!model.ok()) return model.status();
   return (*model)->Run(feeds);
 }
+
+// All inputs fed at run time; an undefined Tensor() is an omitted input.
+inline Result<std::vector<Tensor>> RunOp(const std::string& op, const std::vector<Tensor>& inputs,
+                                         const std::map<std::string, Attribute>& attributes = {}, int64_t opset = 17,
+                                         int num_outputs = 1) {
+  std::vector<OpInput> wrapped;
+  for (const Tensor& t : inputs) wrapped.push_back(t.defined() ? In(t) : Omitted());
+  return RunOp(op, opset, std::move(wrapped), attributes, num_outputs);
+}
+
+inline Attribute AttrInt(int64_t v) { return IntAttr(v); }
+inline Attribute AttrFloat(float v) { return FloatAttr(v); }
+inline Attribute AttrString(std::string v) { return StringAttr(std::move(v)); }
 
 // Output values as doubles, for compact EXPECT_EQ against a list.
 inline std::vector<double> Values(const Tensor& t) {

@@ -94,6 +94,30 @@ int64_t SourceCoord(int64_t i, int64_t before, int64_t d, PadMode mode) {
   return -1;
 }
 
+// Constant mode: fill everything, then copy the part of the input that survives
+// (negative pads crop) into its place with one strided copy.
+Status PadConstant(const Tensor& x, const Tensor& fill, const std::vector<int64_t>& before,
+                   const std::vector<int64_t>& after, Tensor& out) {
+  RETURN_IF_ERROR(DispatchBySize(x.dtype(), "Pad", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    std::fill_n(out.data<T>(), out.numel(), fill.data<T>()[0]);
+    return Status::Ok();
+  }));
+  const Shape& in = x.shape();
+  const auto in_strides = Strides(in);
+  const auto out_strides = Strides(out.shape());
+  StridedView src{0, in_strides}, dst{0, out_strides};
+  Shape copy(in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    const int64_t skip_front = std::max<int64_t>(0, -before[i]);
+    copy[i] = std::max<int64_t>(0, in[i] - skip_front - std::max<int64_t>(0, -after[i]));
+    src.offset += skip_front * in_strides[i];
+    dst.offset += std::max<int64_t>(0, before[i]) * out_strides[i];
+  }
+  if (ShapeNumel(copy) == 0) return Status::Ok();
+  return StridedCopy(x, src, out, dst, copy, "Pad");
+}
+
 Status PadRun(KernelContext& ctx, const PadConfig& cfg) {
   const Tensor* x = ctx.input(0);
   if (x == nullptr) return InvalidArgument("data (input 0) is missing");
@@ -150,6 +174,7 @@ Status PadRun(KernelContext& ctx, const PadConfig& cfg) {
   }
   RETURN_IF_ERROR(CheckComputedShape(out_shape, x->dtype(), "output shape"));
   ASSIGN_OR_RETURN(Tensor * out, ctx.Output(0, x->dtype(), out_shape));
+  if (cfg.mode == PadMode::kConstant) return PadConstant(*x, fill, before, after, *out);
   // Per dimension, the source offset contribution of each output coordinate (-1: constant).
   const auto in_strides = Strides(x->shape());
   std::vector<std::vector<int64_t>> contrib(static_cast<size_t>(r));

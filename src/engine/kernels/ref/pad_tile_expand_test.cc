@@ -32,6 +32,18 @@ TEST(Expand, RejectsNegativeAndHugeShapes) {
   EXPECT_TRUE(Contains(huge.status(), "too large")) << huge.status().message();
 }
 
+TEST(Tile, BoolsAndStrings) {
+  Tensor b = Tensor::Create(DType::kBool, {2}).value();
+  b.data<bool>()[0] = true;
+  b.data<bool>()[1] = false;
+  auto out = RunOp("Tile", 13, {In(b), In(I64({2}))});
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(Values((*out)[0]), (std::vector<double>{1, 0, 1, 0}));
+  auto s = RunOp("Expand", 13, {In(Tensor::FromVector<std::string>({"x"}, {1})), In(I64({3}))});
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ((*s)[0].data<std::string>()[2], "x");
+}
+
 TEST(Tile, RepeatsEachAxis) {
   auto out = RunOp("Tile", 13, {In(Iota({2})), In(I64({2}))});
   ASSERT_TRUE(out.ok());
@@ -60,6 +72,22 @@ TEST(Pad, Modes) {
   auto v2 = RunOp("Pad", 2, {In(Iota({1, 1}))}, {{"pads", IntsAttr({0, 1, 0, 0})}, {"value", FloatAttr(7)}});
   ASSERT_TRUE(v2.ok()) << v2.status().ToString();
   EXPECT_EQ(Values((*v2)[0]), (std::vector<double>{7, 0}));
+}
+
+TEST(Pad, ConstantCropsAndPadsIn2DWithStrings) {
+  // [2,3] -> drop the first column, add a row above and a column at the end.
+  auto out = RunOp("Pad", 13, {In(Iota({2, 3})), In(I64({1, -1, 0, 1})), In(Tensor::Scalar<float>(9))});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ((*out)[0].shape(), (Shape{3, 3}));
+  EXPECT_EQ(Values((*out)[0]), (std::vector<double>{9, 9, 9, 1, 2, 9, 4, 5, 9}));
+  auto s = RunOp("Pad", 13, {In(Tensor::FromVector<std::string>({"a", "b"}, {2})), In(I64({1, 0}))},
+                 {{"mode", StringAttr("edge")}});
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ((*s)[0].data<std::string>()[0], "a");
+  EXPECT_EQ((*s)[0].data<std::string>()[2], "b");
+  auto w = RunOp("Pad", 19, {In(Iota({3})), In(I64({2, 1}))}, {{"mode", StringAttr("wrap")}});
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  EXPECT_EQ(Values((*w)[0]), (std::vector<double>{1, 2, 0, 1, 2, 0}));
 }
 
 TEST(Pad, Errors) {

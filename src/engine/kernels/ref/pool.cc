@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "engine/kernels/ref/common.h"
-#include "engine/kernels/ref/fused_activation.h"
 #include "engine/kernels/ref/conv_util.h"
+#include "engine/kernels/ref/fused_activation.h"
 
 namespace inferd::ref {
 namespace {
@@ -131,7 +131,8 @@ class PoolKernel final : public Kernel {
     const Tensor* x = ctx.input(0);
     if (x == nullptr) return InvalidArgument(where_ + ": needs input X");
     if (x->rank() < 3)
-      return InvalidArgument(where_ + ": input X has shape " + ShapeToString(x->shape()) + "; expected [N, C, d1, ...]");
+      return InvalidArgument(where_ + ": input X has shape " + ShapeToString(x->shape()) +
+                             "; expected [N, C, d1, ...]");
     ASSIGN_OR_RETURN(WindowGeometry g, ForwardGeometry(attrs_, SpatialDims(x->shape()), attrs_.kernel_shape, where_));
     Shape out_shape{x->dim(0), x->dim(1)};
     out_shape.insert(out_shape.end(), g.out.begin(), g.out.end());
@@ -151,16 +152,20 @@ class PoolKernel final : public Kernel {
       return Status::Ok();
     };
     switch (x->dtype()) {
-      case DType::kFloat32: return run(float{});
-      case DType::kFloat64: return run(double{});
-      case DType::kFloat16: return run(Float16{});
+      case DType::kFloat32:
+        return run(float{});
+      case DType::kFloat64:
+        return run(double{});
+      case DType::kFloat16:
+        return run(Float16{});
       case DType::kInt8:
         if (params_.kind == PoolKind::kMax) return run(int8_t{});
         break;
       case DType::kUint8:
         if (params_.kind == PoolKind::kMax) return run(uint8_t{});
         break;
-      default: break;
+      default:
+        break;
     }
     return UnsupportedType(op_, x->dtype(), "X");
   }
@@ -195,7 +200,8 @@ KernelFactory PoolFactory(PoolKind kind, const char* op) {
 }  // namespace
 
 INFERD_REGISTER_KERNEL(MaxPool, {"", "MaxPool", 1, 1000, 0, "ref", PoolFactory(PoolKind::kMax, "MaxPool")});
-INFERD_REGISTER_KERNEL(AveragePool, {"", "AveragePool", 1, 1000, 0, "ref", PoolFactory(PoolKind::kAverage, "AveragePool")});
+INFERD_REGISTER_KERNEL(AveragePool,
+                       {"", "AveragePool", 1, 1000, 0, "ref", PoolFactory(PoolKind::kAverage, "AveragePool")});
 // LpPool opset 1 had a float 'p'; opset 2+ an int.
 INFERD_REGISTER_KERNEL(LpPool, {"", "LpPool", 2, 1000, 0, "ref", PoolFactory(PoolKind::kLp, "LpPool")});
 

@@ -21,12 +21,18 @@ Tensor Iota(Shape shape, float start = 0) {
 const std::vector<int64_t> k22{2, 2};
 
 TEST(MaxPool, ValuesAndIndicesInBothStorageOrders) {
-  auto row = OneOpGraph("MaxPool").In().Outputs(2).Attr("kernel_shape", k22).Attr("strides", k22).Run({Iota({1, 1, 4, 4})});
+  auto row =
+      OneOpGraph("MaxPool").In().Outputs(2).Attr("kernel_shape", k22).Attr("strides", k22).Run({Iota({1, 1, 4, 4})});
   ASSERT_TRUE(row.ok()) << row.status().ToString();
   EXPECT_EQ(Values((*row)[0]), (std::vector<float>{5, 7, 13, 15}));
   EXPECT_EQ(Values<int64_t>((*row)[1]), (std::vector<int64_t>{5, 7, 13, 15}));
-  auto col = OneOpGraph("MaxPool").In().Outputs(2).Attr("kernel_shape", k22).Attr("strides", k22)
-                 .Attr("storage_order", 1).Run({Iota({1, 1, 4, 4})});
+  auto col = OneOpGraph("MaxPool")
+                 .In()
+                 .Outputs(2)
+                 .Attr("kernel_shape", k22)
+                 .Attr("strides", k22)
+                 .Attr("storage_order", 1)
+                 .Run({Iota({1, 1, 4, 4})});
   ASSERT_TRUE(col.ok());
   EXPECT_EQ(Values<int64_t>((*col)[1]), (std::vector<int64_t>{5, 13, 7, 15}));
 }
@@ -38,11 +44,15 @@ TEST(MaxPool, IndicesCountWholePlanesBefore) {
 }
 
 TEST(MaxPool, EightBitTypes) {
-  auto u8 = OneOpGraph("MaxPool").In().Attr("kernel_shape", std::vector<int64_t>{2})
+  auto u8 = OneOpGraph("MaxPool")
+                .In()
+                .Attr("kernel_shape", std::vector<int64_t>{2})
                 .Run({Tensor::FromVector<uint8_t>({1, 200, 3}, {1, 1, 3})});
   ASSERT_TRUE(u8.ok()) << u8.status().ToString();
   EXPECT_EQ(Values<uint8_t>((*u8)[0]), (std::vector<uint8_t>{200, 200}));
-  auto i8 = OneOpGraph("MaxPool").In().Attr("kernel_shape", std::vector<int64_t>{2})
+  auto i8 = OneOpGraph("MaxPool")
+                .In()
+                .Attr("kernel_shape", std::vector<int64_t>{2})
                 .Run({Tensor::FromVector<int8_t>({-5, -3, -100}, {1, 1, 3})});
   ASSERT_TRUE(i8.ok());
   EXPECT_EQ(Values<int8_t>((*i8)[0]), (std::vector<int8_t>{-3, -3}));
@@ -52,8 +62,8 @@ TEST(AveragePool, CountIncludePad) {
   const Tensor x = Tensor::FromVector<float>({1, 2, 3, 4}, {1, 1, 2, 2});
   const std::vector<int64_t> pads{1, 1, 1, 1};
   auto excl = OneOpGraph("AveragePool").In().Attr("kernel_shape", k22).Attr("pads", pads).Run({x});
-  auto incl = OneOpGraph("AveragePool").In().Attr("kernel_shape", k22).Attr("pads", pads)
-                  .Attr("count_include_pad", 1).Run({x});
+  auto incl =
+      OneOpGraph("AveragePool").In().Attr("kernel_shape", k22).Attr("pads", pads).Attr("count_include_pad", 1).Run({x});
   ASSERT_TRUE(excl.ok() && incl.ok());
   ASSERT_EQ((*excl)[0].shape(), (Shape{1, 1, 3, 3}));
   EXPECT_FLOAT_EQ(Values((*excl)[0])[0], 1.0f);
@@ -73,7 +83,9 @@ TEST(AveragePool, CeilModeAddsThePartialWindow) {
 }
 
 TEST(LpPool, TwoNorm) {
-  auto out = OneOpGraph("LpPool").In().Attr("kernel_shape", std::vector<int64_t>{2})
+  auto out = OneOpGraph("LpPool")
+                 .In()
+                 .Attr("kernel_shape", std::vector<int64_t>{2})
                  .Run({Tensor::FromVector<float>({3, -4}, {1, 1, 2})});
   ASSERT_TRUE(out.ok()) << out.status().ToString();
   EXPECT_FLOAT_EQ(Values((*out)[0])[0], 5.0f);
@@ -99,7 +111,11 @@ TEST(MaxUnpool, InvertsMaxPoolPositions) {
 }
 
 TEST(MaxUnpool, IndexOutsideTheOutputIsAnError) {
-  auto out = OneOpGraph("MaxUnpool").In().In().Attr("kernel_shape", k22).Attr("strides", k22)
+  auto out = OneOpGraph("MaxUnpool")
+                 .In()
+                 .In()
+                 .Attr("kernel_shape", k22)
+                 .Attr("strides", k22)
                  .Run({Iota({1, 1, 1, 1}), Tensor::FromVector<int64_t>({16}, {1, 1, 1, 1})});
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(out.status().code(), StatusCode::kInvalidArgument);
@@ -114,7 +130,8 @@ TEST(Pool, BadAttributesAndShapes) {
   };
   const Tensor x = Iota({1, 1, 3, 3});
   invalid(OneOpGraph("MaxPool").In().Run({x}), "kernel_shape");
-  invalid(OneOpGraph("MaxPool").In().Attr("kernel_shape", std::vector<int64_t>{4, 4}).Run({x}), "larger than the padded");
+  invalid(OneOpGraph("MaxPool").In().Attr("kernel_shape", std::vector<int64_t>{4, 4}).Run({x}),
+          "larger than the padded");
   invalid(OneOpGraph("MaxPool").In().Attr("kernel_shape", std::vector<int64_t>{2}).Run({x}), "kernel");
   invalid(OneOpGraph("MaxPool").In().Attr("kernel_shape", k22).Attr("strides", std::vector<int64_t>{0, 1}).Run({x}),
           "strides");

@@ -6,10 +6,14 @@ namespace inferd::ref {
 
 int32_t ReadQuantElement(const Tensor& t, int64_t i) {
   switch (t.dtype()) {
-    case DType::kUint8: return t.data<uint8_t>()[i];
-    case DType::kInt8: return t.data<int8_t>()[i];
-    case DType::kInt32: return t.data<int32_t>()[i];
-    default: return 0;
+    case DType::kUint8:
+      return t.data<uint8_t>()[i];
+    case DType::kInt8:
+      return t.data<int8_t>()[i];
+    case DType::kInt32:
+      return t.data<int32_t>()[i];
+    default:
+      return 0;
   }
 }
 
@@ -17,7 +21,8 @@ Result<QuantParams> ReadQuantParams(const Tensor& scale, const Tensor* zero_poin
                                     bool allow_axis, const std::string& where, const std::string& scale_name,
                                     const std::string& zp_name) {
   if (scale.dtype() != DType::kFloat32)
-    return InvalidArgument(where + ": " + scale_name + " must be float, got " + std::string(DTypeOnnxName(scale.dtype())));
+    return InvalidArgument(where + ": " + scale_name + " must be float, got " +
+                           std::string(DTypeOnnxName(scale.dtype())));
   QuantParams q;
   if (scale.numel() != 1) {
     if (!allow_axis || scale.rank() != 1)
@@ -41,7 +46,8 @@ Result<QuantParams> ReadQuantParams(const Tensor& scale, const Tensor* zero_poin
     if (zero_point->numel() != scale.numel())
       return InvalidArgument(where + ": " + zp_name + " has shape " + ShapeToString(zero_point->shape()) + " but " +
                              scale_name + " has shape " + ShapeToString(scale.shape()));
-    for (int64_t i = 0; i < zero_point->numel(); ++i) q.zero_point[static_cast<size_t>(i)] = ReadQuantElement(*zero_point, i);
+    for (int64_t i = 0; i < zero_point->numel(); ++i)
+      q.zero_point[static_cast<size_t>(i)] = ReadQuantElement(*zero_point, i);
   }
   return q;
 }

@@ -23,9 +23,10 @@ class QuantizeKernel final : public Kernel {
     if (x == nullptr || scale == nullptr) return InvalidArgument(where_ + ": needs inputs x and y_scale");
     const DType out_type = zp != nullptr ? zp->dtype() : DType::kUint8;
     if (out_type != DType::kUint8 && out_type != DType::kInt8)
-      return InvalidArgument(where_ + ": y_zero_point must be uint8 or int8, got " + std::string(DTypeOnnxName(out_type)));
-    ASSIGN_OR_RETURN(QuantParams q, ReadQuantParams(*scale, zp, x->shape(), axis_, allow_axis_, where_, "y_scale",
-                                                    "y_zero_point"));
+      return InvalidArgument(where_ + ": y_zero_point must be uint8 or int8, got " +
+                             std::string(DTypeOnnxName(out_type)));
+    ASSIGN_OR_RETURN(QuantParams q,
+                     ReadQuantParams(*scale, zp, x->shape(), axis_, allow_axis_, where_, "y_scale", "y_zero_point"));
     for (float s : q.scale)
       if (!(s != 0.0f) || std::isnan(s)) return InvalidArgument(where_ + ": y_scale must be non-zero");
     ASSIGN_OR_RETURN(Tensor * y, ctx.Output(0, out_type, x->shape()));
@@ -48,10 +49,14 @@ class QuantizeKernel final : public Kernel {
       return Status::Ok();
     };
     switch (x->dtype()) {
-      case DType::kFloat32: return with_reader([&](int64_t i) { return x->data<float>()[i]; });
-      case DType::kInt32: return with_reader([&](int64_t i) { return static_cast<float>(x->data<int32_t>()[i]); });
-      case DType::kFloat16: return with_reader([&](int64_t i) { return x->data<Float16>()[i].ToFloat(); });
-      default: return UnsupportedType("QuantizeLinear", x->dtype(), "x");
+      case DType::kFloat32:
+        return with_reader([&](int64_t i) { return x->data<float>()[i]; });
+      case DType::kInt32:
+        return with_reader([&](int64_t i) { return static_cast<float>(x->data<int32_t>()[i]); });
+      case DType::kFloat16:
+        return with_reader([&](int64_t i) { return x->data<Float16>()[i].ToFloat(); });
+      default:
+        return UnsupportedType("QuantizeLinear", x->dtype(), "x");
     }
   }
 
@@ -76,8 +81,8 @@ class DequantizeKernel final : public Kernel {
     if (zp != nullptr && zp->dtype() != x->dtype())
       return InvalidArgument(where_ + ": x_zero_point type " + std::string(DTypeOnnxName(zp->dtype())) +
                              " differs from x type " + std::string(DTypeOnnxName(x->dtype())));
-    ASSIGN_OR_RETURN(QuantParams q, ReadQuantParams(*scale, zp, x->shape(), axis_, allow_axis_, where_, "x_scale",
-                                                    "x_zero_point"));
+    ASSIGN_OR_RETURN(QuantParams q,
+                     ReadQuantParams(*scale, zp, x->shape(), axis_, allow_axis_, where_, "x_scale", "x_zero_point"));
     ASSIGN_OR_RETURN(Tensor * y, ctx.Output(0, DType::kFloat32, x->shape()));
     float* py = y->data<float>();
     for (int64_t i = 0; i < x->numel(); ++i) {
@@ -150,6 +155,7 @@ Result<std::unique_ptr<Kernel>> CreateDynamicQuantize(const KernelInfo& info) {
 
 INFERD_REGISTER_KERNEL(QuantizeLinear, {"", "QuantizeLinear", 10, 1000, 0, "ref", &CreateQuantize});
 INFERD_REGISTER_KERNEL(DequantizeLinear, {"", "DequantizeLinear", 10, 1000, 0, "ref", &CreateDequantize});
-INFERD_REGISTER_KERNEL(DynamicQuantizeLinear, {"", "DynamicQuantizeLinear", 11, 1000, 0, "ref", &CreateDynamicQuantize});
+INFERD_REGISTER_KERNEL(DynamicQuantizeLinear,
+                       {"", "DynamicQuantizeLinear", 11, 1000, 0, "ref", &CreateDynamicQuantize});
 
 }  // namespace inferd::ref

@@ -27,19 +27,23 @@ template <class T>
 using ValueOf = std::conditional_t<kIsHalf<T>, float, T>;
 // Accumulator: double for floating types, 64-bit integers otherwise.
 template <class V>
-using AccOf = std::conditional_t<std::is_floating_point_v<V>, double,
-                                 std::conditional_t<std::is_signed_v<V>, int64_t, uint64_t>>;
+using AccOf =
+    std::conditional_t<std::is_floating_point_v<V>, double, std::conditional_t<std::is_signed_v<V>, int64_t, uint64_t>>;
 
 template <class T>
 ValueOf<T> Load(T v) {
-  if constexpr (kIsHalf<T>) return v.ToFloat();
-  else return v;
+  if constexpr (kIsHalf<T>)
+    return v.ToFloat();
+  else
+    return v;
 }
 
 template <class T, class A>
 T Store(A v) {
-  if constexpr (kIsHalf<T>) return T::FromFloat(static_cast<float>(v));
-  else return static_cast<T>(v);
+  if constexpr (kIsHalf<T>)
+    return T::FromFloat(static_cast<float>(v));
+  else
+    return static_cast<T>(v);
 }
 
 template <class T>
@@ -56,8 +60,10 @@ T ReduceOne(ReduceOp op, const T* x, const ReductionPlan& p, int64_t base) {
       for (int64_t j = 0; j < n; ++j) acc += static_cast<A>(at(j));
       if (op == ReduceOp::kLogSum) return Store<T>(std::log(static_cast<double>(acc)));
       if (op == ReduceOp::kMean) {
-        if constexpr (std::is_integral_v<A>) return Store<T>(n == 0 ? A{0} : static_cast<A>(acc / static_cast<A>(n)));
-        else return Store<T>(acc / static_cast<double>(n));  // empty: NaN, as numpy
+        if constexpr (std::is_integral_v<A>)
+          return Store<T>(n == 0 ? A{0} : static_cast<A>(acc / static_cast<A>(n)));
+        else
+          return Store<T>(acc / static_cast<double>(n));  // empty: NaN, as numpy
       }
       return Store<T>(acc);
     }
@@ -75,8 +81,10 @@ T ReduceOne(ReduceOp op, const T* x, const ReductionPlan& p, int64_t base) {
       A acc = 0;
       for (int64_t j = 0; j < n; ++j) {
         const V v = at(j);
-        if constexpr (std::is_unsigned_v<V>) acc += v;
-        else acc += static_cast<A>(v < V(0) ? -v : v);
+        if constexpr (std::is_unsigned_v<V>)
+          acc += v;
+        else
+          acc += static_cast<A>(v < V(0) ? -v : v);
       }
       return Store<T>(acc);
     }
@@ -124,8 +132,12 @@ class ReduceKernel final : public Kernel {
  public:
   ReduceKernel(ReduceOp op, std::string describe, bool keepdims, bool noop, bool axes_from_input,
                std::vector<int64_t> attr_axes)
-      : op_(op), describe_(std::move(describe)), keepdims_(keepdims), noop_(noop),
-        axes_from_input_(axes_from_input), attr_axes_(std::move(attr_axes)) {}
+      : op_(op),
+        describe_(std::move(describe)),
+        keepdims_(keepdims),
+        noop_(noop),
+        axes_from_input_(axes_from_input),
+        attr_axes_(std::move(attr_axes)) {}
 
   Status Run(KernelContext& ctx) const override {
     const Tensor* x = ctx.input(0);
@@ -146,7 +158,18 @@ class ReduceKernel final : public Kernel {
         [&](auto tag) -> Status {
           using T = decltype(tag);
           if constexpr (std::is_same_v<T, bool>) {
-            return UnsupportedType(describe_, DType::kBool);
+            // Bool (opset 20): ReduceMax is "any", ReduceMin is "all".
+            if (op_ != ReduceOp::kMax && op_ != ReduceOp::kMin) return UnsupportedType(describe_, DType::kBool);
+            const bool* px = x->data<bool>();
+            bool* po = out->data<bool>();
+            for (int64_t o = 0; o < plan.num_outputs; ++o) {
+              const int64_t base = plan.Base(o);
+              bool acc = op_ == ReduceOp::kMin;
+              for (int64_t j = 0; j < plan.reduce_count; ++j)
+                acc = op_ == ReduceOp::kMax ? (acc || px[base + plan.Offset(j)]) : (acc && px[base + plan.Offset(j)]);
+              po[o] = acc;
+            }
+            return Status::Ok();
           } else {
             const T* px = x->data<T>();
             T* po = out->data<T>();
@@ -176,8 +199,8 @@ KernelFactory Factory(ReduceOp op, int64_t input_since) {
     const int64_t noop = info.GetInt("noop_with_empty_axes", 0);
     if ((keepdims != 0 && keepdims != 1) || (noop != 0 && noop != 1))
       return info.Error("keepdims and noop_with_empty_axes must be 0 or 1");
-    return std::unique_ptr<Kernel>(std::make_unique<ReduceKernel>(op, info.node().Describe(), keepdims == 1,
-                                                                  noop == 1, from_input, info.GetInts("axes")));
+    return std::unique_ptr<Kernel>(std::make_unique<ReduceKernel>(op, info.node().Describe(), keepdims == 1, noop == 1,
+                                                                  from_input, info.GetInts("axes")));
   };
 }
 

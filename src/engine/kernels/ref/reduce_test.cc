@@ -7,9 +7,9 @@
 namespace inferd {
 namespace {
 
-using testing::IntAttr;
-using testing::IntsAttr;
-using testing::SingleNodeGraph;
+using kernel_testing::IntAttr;
+using kernel_testing::IntsAttr;
+using kernel_testing::SingleNodeGraph;
 
 Tensor X23() { return Tensor::FromVector<float>({1, -2, 3, 4, 5, -6}, {2, 3}); }
 
@@ -113,6 +113,35 @@ TEST(Reduce, BadAxesAreInvalidArgument) {
   out = g.Run({X23(), Tensor::FromVector<int64_t>({1, -1}, {2})});
   ASSERT_FALSE(out.ok());
   EXPECT_NE(out.status().message().find("repeated"), std::string::npos) << out.status().message();
+}
+
+}  // namespace
+}  // namespace inferd
+
+namespace inferd {
+namespace {
+
+TEST(Reduce, BoolMaxIsAnyMinIsAll) {
+  auto bools = [] {
+    Tensor t = Tensor::Create(DType::kBool, {2, 2}).value();
+    bool* p = t.data<bool>();
+    p[0] = true, p[1] = false, p[2] = true, p[3] = true;
+    return t;
+  };
+  kernel_testing::SingleNodeGraph mx("ReduceMax", 20, {{"keepdims", kernel_testing::IntAttr(0)}});
+  auto out = mx.Run({bools(), Tensor::FromVector<int64_t>({1}, {1})});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_TRUE((*out)[0].data<bool>()[0]);
+  EXPECT_TRUE((*out)[0].data<bool>()[1]);
+  kernel_testing::SingleNodeGraph mn("ReduceMin", 20, {{"keepdims", kernel_testing::IntAttr(0)}});
+  out = mn.Run({bools(), Tensor::FromVector<int64_t>({1}, {1})});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_FALSE((*out)[0].data<bool>()[0]);
+  EXPECT_TRUE((*out)[0].data<bool>()[1]);
+  kernel_testing::SingleNodeGraph sum("ReduceSum", 20);
+  out = sum.Run({bools()});
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().code(), StatusCode::kUnimplemented);
 }
 
 }  // namespace

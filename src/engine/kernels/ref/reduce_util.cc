@@ -8,7 +8,8 @@ Result<std::vector<bool>> AxesMask(const std::vector<int64_t>& axes, int64_t ran
   std::vector<bool> mask(static_cast<size_t>(rank), false);
   for (int64_t a : axes) {
     if (a < -rank || a >= rank)
-      return InvalidArgument(what + ": axis " + std::to_string(a) + " is out of range for rank " + std::to_string(rank));
+      return InvalidArgument(what + ": axis " + std::to_string(a) + " is out of range for rank " +
+                             std::to_string(rank));
     const size_t d = static_cast<size_t>(a < 0 ? a + rank : a);
     if (mask[d]) return InvalidArgument(what + ": axis " + std::to_string(a) + " is repeated");
     mask[d] = true;
@@ -57,8 +58,10 @@ ReductionPlan PlanReduction(const Shape& shape, const std::vector<bool>& mask) {
 Shape ReducedShape(const Shape& shape, const std::vector<bool>& mask, bool keepdims) {
   Shape out;
   for (size_t d = 0; d < shape.size(); ++d) {
-    if (!mask[d]) out.push_back(shape[d]);
-    else if (keepdims) out.push_back(1);
+    if (!mask[d])
+      out.push_back(shape[d]);
+    else if (keepdims)
+      out.push_back(1);
   }
   return out;
 }

@@ -56,10 +56,17 @@ Status WriteOutput(KernelContext& ctx, int index, DType dtype, const Shape& shap
   for (int64_t i = 0; i < t->numel(); ++i) {
     const double x = v[static_cast<size_t>(i)];
     switch (dtype) {
-      case DType::kFloat32: t->data<float>()[i] = static_cast<float>(x); break;
-      case DType::kFloat64: t->data<double>()[i] = x; break;
-      case DType::kFloat16: t->data<Float16>()[i] = Float16::FromFloat(static_cast<float>(x)); break;
-      default: return UnsupportedType("RNN output", dtype);
+      case DType::kFloat32:
+        t->data<float>()[i] = static_cast<float>(x);
+        break;
+      case DType::kFloat64:
+        t->data<double>()[i] = x;
+        break;
+      case DType::kFloat16:
+        t->data<Float16>()[i] = Float16::FromFloat(static_cast<float>(x));
+        break;
+      default:
+        return UnsupportedType("RNN output", dtype);
     }
   }
   return Status::Ok();
@@ -69,17 +76,28 @@ Status WriteOutput(KernelContext& ctx, int index, DType dtype, const Shape& shap
 
 double RnnActivation::operator()(double x) const {
   switch (kind) {
-    case Kind::kRelu: return x > 0 ? x : 0;
-    case Kind::kTanh: return std::tanh(x);
-    case Kind::kSigmoid: return 1.0 / (1.0 + std::exp(-x));
-    case Kind::kAffine: return alpha * x + beta;
-    case Kind::kLeakyRelu: return x >= 0 ? x : alpha * x;
-    case Kind::kThresholdedRelu: return x > alpha ? x : 0;
-    case Kind::kScaledTanh: return alpha * std::tanh(beta * x);
-    case Kind::kHardSigmoid: return std::fmax(0.0, std::fmin(1.0, alpha * x + beta));
-    case Kind::kElu: return x >= 0 ? x : alpha * (std::exp(x) - 1.0);
-    case Kind::kSoftsign: return x / (1.0 + std::abs(x));
-    case Kind::kSoftplus: return std::log1p(std::exp(x));
+    case Kind::kRelu:
+      return x > 0 ? x : 0;
+    case Kind::kTanh:
+      return std::tanh(x);
+    case Kind::kSigmoid:
+      return 1.0 / (1.0 + std::exp(-x));
+    case Kind::kAffine:
+      return alpha * x + beta;
+    case Kind::kLeakyRelu:
+      return x >= 0 ? x : alpha * x;
+    case Kind::kThresholdedRelu:
+      return x > alpha ? x : 0;
+    case Kind::kScaledTanh:
+      return alpha * std::tanh(beta * x);
+    case Kind::kHardSigmoid:
+      return std::fmax(0.0, std::fmin(1.0, alpha * x + beta));
+    case Kind::kElu:
+      return x >= 0 ? x : alpha * (std::exp(x) - 1.0);
+    case Kind::kSoftsign:
+      return x / (1.0 + std::abs(x));
+    case Kind::kSoftplus:
+      return std::log1p(std::exp(x));
   }
   return x;
 }
@@ -120,7 +138,8 @@ Result<RnnAttrs> ParseRnnAttrs(const KernelInfo& info, const std::vector<std::st
   if (names.empty()) {
     for (size_t d = 0; d < dirs; ++d) names.insert(names.end(), defaults.begin(), defaults.end());
   } else if (names.size() == per_dir && dirs == 2) {
-    names.insert(names.end(), names.begin(), names.end());  // one set given: use it for both directions
+    const std::vector<std::string> one_set = names;  // one set given: use it for both directions
+    names.insert(names.end(), one_set.begin(), one_set.end());
   }
   if (names.size() != per_dir * dirs)
     return info.Error("attribute 'activations' has " + std::to_string(names.size()) + " names, expected " +
@@ -220,7 +239,7 @@ Result<RnnProblem> ReadRnnInputs(const KernelContext& ctx, const RnnAttrs& attrs
 Status RunRecurrence(KernelContext& ctx, const RnnAttrs& attrs, const RnnProblem& p, bool lstm, const RnnCell& cell) {
   const int64_t H = p.hidden;
   std::vector<double> y(static_cast<size_t>(p.seq * p.dirs * p.batch * H), 0.0);  // [seq, dirs, batch, H]
-  std::vector<double> h = p.h0, c = p.c0;                                          // [dirs, batch, H]
+  std::vector<double> h = p.h0, c = p.c0;                                         // [dirs, batch, H]
   for (int64_t d = 0; d < p.dirs; ++d) {
     const bool reverse = attrs.direction == RnnAttrs::Direction::kReverse || d == 1;
     for (int64_t b = 0; b < p.batch; ++b) {

@@ -20,7 +20,17 @@ namespace inferd::ref {
 // One of the activation functions the recurrent ops accept.
 struct RnnActivation {
   enum class Kind {
-    kRelu, kTanh, kSigmoid, kAffine, kLeakyRelu, kThresholdedRelu, kScaledTanh, kHardSigmoid, kElu, kSoftsign, kSoftplus
+    kRelu,
+    kTanh,
+    kSigmoid,
+    kAffine,
+    kLeakyRelu,
+    kThresholdedRelu,
+    kScaledTanh,
+    kHardSigmoid,
+    kElu,
+    kSoftsign,
+    kSoftplus
   };
   Kind kind = Kind::kTanh;
   double alpha = 0;
@@ -50,14 +60,14 @@ Result<RnnAttrs> ParseRnnAttrs(const KernelInfo& info, const std::vector<std::st
 struct RnnProblem {
   int64_t seq = 0, batch = 0, input = 0, hidden = 0, dirs = 1, gates = 1;
   DType dtype = DType::kFloat32;
-  std::vector<double> x;     // [seq, batch, input]
-  std::vector<double> w;     // [dirs, gates * hidden, input]
-  std::vector<double> r;     // [dirs, gates * hidden, hidden]
-  std::vector<double> b;     // [dirs, 2 * gates * hidden]
-  std::vector<int64_t> lens; // [batch]
-  std::vector<double> h0;    // [dirs, batch, hidden]
-  std::vector<double> c0;    // [dirs, batch, hidden] (LSTM)
-  std::vector<double> p;     // [dirs, 3 * hidden] (LSTM peepholes)
+  std::vector<double> x;      // [seq, batch, input]
+  std::vector<double> w;      // [dirs, gates * hidden, input]
+  std::vector<double> r;      // [dirs, gates * hidden, hidden]
+  std::vector<double> b;      // [dirs, 2 * gates * hidden]
+  std::vector<int64_t> lens;  // [batch]
+  std::vector<double> h0;     // [dirs, batch, hidden]
+  std::vector<double> c0;     // [dirs, batch, hidden] (LSTM)
+  std::vector<double> p;      // [dirs, 3 * hidden] (LSTM peepholes)
 };
 
 // Reads X, W, R, B, sequence_lens, initial_h (inputs 0-5) and for LSTM

@@ -10,7 +10,7 @@
 
 #include "engine/runtime/model.h"
 
-namespace inferd::testing {
+namespace inferd::kernel_testing {
 
 inline Attribute IntAttr(int64_t v) {
   Attribute a;
@@ -61,7 +61,8 @@ struct SingleNodeGraph {
     n.name = "n0";
     n.attributes = attributes;
     std::vector<Tensor> fed;
-    const int count = static_cast<int>(std::max(inputs.size(), constants.empty() ? 0 : static_cast<size_t>(constants.rbegin()->first + 1)));
+    const int count = static_cast<int>(
+        std::max(inputs.size(), constants.empty() ? 0 : static_cast<size_t>(constants.rbegin()->first + 1)));
     for (int i = 0; i < count; ++i) {
       const std::string name = "x" + std::to_string(i);
       auto c = constants.find(i);
@@ -92,4 +93,4 @@ struct SingleNodeGraph {
 // Element i of t as double.
 inline double At(const Tensor& t, int64_t i) { return t.GetAsDouble(i); }
 
-}  // namespace inferd::testing
+}  // namespace inferd::kernel_testing

@@ -7,8 +7,8 @@
 namespace inferd {
 namespace {
 
-using testing::IntAttr;
-using testing::SingleNodeGraph;
+using kernel_testing::IntAttr;
+using kernel_testing::SingleNodeGraph;
 
 TEST(Softmax, LastAxisOpset13) {
   SingleNodeGraph g("Softmax", 13);
@@ -59,6 +59,23 @@ TEST(Softmax, BadAxisAndIntegerInputAreRejected) {
   out = i.Run({Tensor::FromVector<int32_t>({1, 2}, {2})});
   ASSERT_FALSE(out.ok());
   EXPECT_EQ(out.status().code(), StatusCode::kUnimplemented);
+}
+
+}  // namespace
+}  // namespace inferd
+
+namespace inferd {
+namespace {
+
+TEST(Softmax, EmptyTensorsPassThrough) {
+  for (const char* op : {"Softmax", "LogSoftmax", "Hardmax"}) {
+    kernel_testing::SingleNodeGraph g(op, 13);
+    auto out = g.Run({Tensor::Create(DType::kFloat32, {0, 3}).value()});
+    ASSERT_TRUE(out.ok()) << op << ": " << out.status().ToString();
+    EXPECT_EQ((*out)[0].shape(), (Shape{0, 3}));
+    out = g.Run({Tensor::Create(DType::kFloat32, {2, 0}).value()});
+    ASSERT_TRUE(out.ok()) << op << ": " << out.status().ToString();
+  }
 }
 
 }  // namespace

@@ -26,14 +26,16 @@ class TopKKernel final : public Kernel {
       const Tensor* kt = ctx.input(1);
       if (kt == nullptr) return InvalidArgument(describe_ + ": missing input 'K'");
       ASSIGN_OR_RETURN(auto kv, ReadInts(*kt, describe_ + ": input 'K'"));
-      if (kv.size() != 1) return InvalidArgument(describe_ + ": input 'K' must hold one value, got " + ShapeToString(kt->shape()));
+      if (kv.size() != 1)
+        return InvalidArgument(describe_ + ": input 'K' must hold one value, got " + ShapeToString(kt->shape()));
       k = kv[0];
     }
     ASSIGN_OR_RETURN(int64_t axis, NormalizeAxis(axis_, x->rank(), describe_ + ": axis"));
     const int64_t n = x->dim(axis);
     if (k < 0 || k > n)
       return InvalidArgument(describe_ + ": k = " + std::to_string(k) + " is out of range for axis " +
-                             std::to_string(axis) + " of size " + std::to_string(n) + " in X " + ShapeToString(x->shape()));
+                             std::to_string(axis) + " of size " + std::to_string(n) + " in X " +
+                             ShapeToString(x->shape()));
     int64_t outer = 1, inner = 1;
     for (int64_t d = 0; d < axis; ++d) outer *= x->dim(d);
     for (int64_t d = axis + 1; d < x->rank(); ++d) inner *= x->dim(d);
@@ -48,12 +50,26 @@ class TopKKernel final : public Kernel {
           const T* px = x->data<T>();
           T* pv = values->data<T>();
           int64_t* pi = indices->data<int64_t>();
-          std::vector<double> row(static_cast<size_t>(n));
+          // Values compare in their own type (exact for 64-bit integers); halves as float.
+          using V = std::conditional_t<std::is_same_v<T, Float16> || std::is_same_v<T, BFloat16>, float, T>;
+          auto value = [](T v) -> V {
+            if constexpr (std::is_same_v<V, T>)
+              return v;
+            else
+              return v.ToFloat();
+          };
+          auto is_nan = [](V v) {
+            if constexpr (std::is_floating_point_v<V>)
+              return std::isnan(v);
+            else
+              return false;
+          };
+          std::vector<V> row(static_cast<size_t>(n));
           std::vector<int64_t> order(static_cast<size_t>(n));
           // a before b: strictly better value, or equal value and lower index.
           auto before = [&](int64_t a, int64_t b) {
-            const double va = row[static_cast<size_t>(a)], vb = row[static_cast<size_t>(b)];
-            const bool na = std::isnan(va), nb = std::isnan(vb);
+            const V va = row[static_cast<size_t>(a)], vb = row[static_cast<size_t>(b)];
+            const bool na = is_nan(va), nb = is_nan(vb);
             if (na || nb) {
               if (na && nb) return a < b;
               return largest_ ? na : nb;
@@ -64,7 +80,7 @@ class TopKKernel final : public Kernel {
           for (int64_t o = 0; o < outer; ++o)
             for (int64_t i = 0; i < inner; ++i) {
               const int64_t base = o * n * inner + i;
-              for (int64_t j = 0; j < n; ++j) row[static_cast<size_t>(j)] = ToDouble(px[base + j * inner]);
+              for (int64_t j = 0; j < n; ++j) row[static_cast<size_t>(j)] = value(px[base + j * inner]);
               std::iota(order.begin(), order.end(), int64_t{0});
               std::partial_sort(order.begin(), order.begin() + k, order.end(), before);
               const int64_t obase = o * k * inner + i;

@@ -5,8 +5,8 @@
 namespace inferd {
 namespace {
 
-using testing::IntAttr;
-using testing::SingleNodeGraph;
+using kernel_testing::IntAttr;
+using kernel_testing::SingleNodeGraph;
 
 TEST(TopK, LargestWithTiesInIndexOrder) {
   SingleNodeGraph g("TopK", 11, {}, 2);
@@ -50,6 +50,37 @@ TEST(TopK, KOutOfRangeIsInvalid) {
   EXPECT_NE(out.status().message().find("k = 3"), std::string::npos) << out.status().message();
   out = g.Run({Tensor::FromVector<float>({1, 2}, {2}), Tensor::FromVector<int64_t>({-1}, {1})});
   ASSERT_FALSE(out.ok());
+}
+
+}  // namespace
+}  // namespace inferd
+
+namespace inferd {
+namespace {
+
+TEST(TopK, ZeroKAndEmptyInput) {
+  kernel_testing::SingleNodeGraph g("TopK", 11, {}, 2);
+  auto out = g.Run({Tensor::FromVector<float>({1, 2}, {2}), Tensor::FromVector<int64_t>({0}, {1})});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ((*out)[0].shape(), (Shape{0}));
+  out = g.Run({Tensor::Create(DType::kFloat32, {0, 3}).value(), Tensor::FromVector<int64_t>({2}, {1})});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ((*out)[1].shape(), (Shape{0, 2}));
+}
+
+}  // namespace
+}  // namespace inferd
+
+namespace inferd {
+namespace {
+
+TEST(TopK, LargeInt64ValuesCompareExactly) {
+  const int64_t big = int64_t{1} << 60;
+  kernel_testing::SingleNodeGraph g("TopK", 11, {}, 2);
+  auto out = g.Run({Tensor::FromVector<int64_t>({big, big + 1}, {2}), Tensor::FromVector<int64_t>({1}, {1})});
+  ASSERT_TRUE(out.ok()) << out.status().ToString();
+  EXPECT_EQ((*out)[0].data<int64_t>()[0], big + 1);
+  EXPECT_EQ((*out)[1].data<int64_t>()[0], 1);
 }
 
 }  // namespace
