@@ -63,12 +63,15 @@ std::string CommandLine() {
   return out;
 }
 
-Result<std::unique_ptr<Registry>> OpenRegistry(const ModelArgs& args) {
+Result<std::unique_ptr<Registry>> OpenRegistry(const ModelArgs& args, bool create = false) {
   registry::RegistryOptions options;
   options.root = registry::ResolveRoot(args.root);
+  options.create = create;
   options.command_line = CommandLine();
   auto reg = Registry::Open(options);
-  if (!reg.ok()) return reg.status().WithContext("registry \"" + options.root + "\"");
+  if (!reg.ok())
+    return reg.status().code() == StatusCode::kNotFound ? reg.status()
+                                                        : reg.status().WithContext("registry \"" + options.root + "\"");
   for (const auto& line : (*reg)->recovery().Describe()) std::cerr << "inferd: note: " << line << "\n";
   return reg;
 }
@@ -110,7 +113,7 @@ int Push(const ModelArgs& a) {
   }
   // Validate names before creating the registry folder.
   if (Status s = registry::ValidateModelName(req.name); !s.ok()) return ReportError(s);
-  auto reg = OpenRegistry(a);
+  auto reg = OpenRegistry(a, /*create=*/true);
   if (!reg.ok()) return ReportError(reg.status());
   auto v = (*reg)->Push(req);
   if (!v.ok()) return ReportError(v.status());

@@ -58,6 +58,12 @@ Result<std::unique_ptr<Registry>> Registry::Open(const RegistryOptions& options)
   std::unique_ptr<Registry> r(new Registry());
   r->options_ = options;
   if (r->options_.user.empty()) r->options_.user = LoginName();
+  if (!options.create) {
+    struct stat st {};
+    if (::stat((options.root + "/catalog.db").c_str(), &st) != 0)
+      return NotFound("no registry at \"" + options.root +
+                      "\" (push a model first, or point --registry or $INFERD_REGISTRY at one)");
+  }
   ASSIGN_OR_RETURN(r->store_, ArtifactStore::Open(options.root));
   ASSIGN_OR_RETURN(r->catalog_, Catalog::Open(r->store_->CatalogPath(), options.busy_timeout_ms));
   RETURN_IF_ERROR(r->Recover());

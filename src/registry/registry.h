@@ -37,6 +37,9 @@ struct RegistryOptions {
   std::string command_line;
   // How long a writer waits for another process's catalog transaction.
   int busy_timeout_ms = 60000;
+  // Create the folder and catalog when missing; false makes Open fail with
+  // NOT_FOUND instead (read-only commands should not leave folders behind).
+  bool create = true;
 };
 
 struct PushRequest {

@@ -97,6 +97,12 @@ TEST(RegistryCli, FullWorkflow) {
   ::unsetenv("INFERD_REGISTRY");
   EXPECT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("VERSION"), std::string::npos) << r.out;
+
+  // Read-only commands do not create a registry where there is none.
+  r = Cli("list --registry " + tmp.path() + "/nowhere");
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.out.find("no registry at"), std::string::npos) << r.out;
+  EXPECT_FALSE(std::filesystem::exists(tmp.path() + "/nowhere"));
 }
 
 }  // namespace
