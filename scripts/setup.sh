@@ -10,6 +10,8 @@ PACKAGES=(
   libdnnl-dev libonnx-dev libprotobuf-dev protobuf-compiler zlib1g-dev
   # command line, logging, JSON
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
+  # registry: catalog, checksums, HTTP (Beast); curl for the HTTP tests
+  libsqlite3-dev libssl-dev libboost-dev curl
   # tests and benchmarks
   googletest libgtest-dev libgmock-dev libbenchmark-dev libonnx-testdata
   # fixtures only (never a runtime dependency)
