@@ -1,10 +1,21 @@
 #!/usr/bin/env bash
-# The test command: installs what is missing, builds, generates fixtures and
-# runs every test (unit, conformance, real models, hostile input) with ctest.
-# Extra arguments go to ctest, e.g. scripts/test.sh -L unit
+# The test command: installs what is missing, builds, then runs every test:
+# a bounded fuzz run of the loader (plus replay of past crashers), and with
+# ctest the unit tests, ONNX conformance, real models, hostile input, CLI and
+# registry suites. Arguments go to ctest and skip the fuzz run, e.g.
+#   scripts/test.sh -L unit
 set -euo pipefail
-cd "$(dirname "$0")/.."
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
 scripts/setup.sh
 scripts/build.sh
+
+if [ $# -eq 0 ]; then
+  fuzz_dir="${INFERD_FUZZ_BUILD_DIR:-build-fuzz}"
+  scripts/fuzz.sh "${INFERD_FUZZ_SECONDS:-60}"
+  INFERD_FUZZ_RUN=1 ASAN_OPTIONS=detect_leaks=0 "$fuzz_dir/tests/fuzz/onnx_loader_fuzz" tests/fuzz/regressions/*.onnx
+  echo "fuzz: no crash in ${INFERD_FUZZ_SECONDS:-60}s of fuzzing and $(ls tests/fuzz/regressions/*.onnx | wc -l) replayed regression inputs"
+fi
+
 cd "${INFERD_BUILD_DIR:-build}"
 ctest --output-on-failure -j "${INFERD_JOBS:-$(nproc)}" "$@"

@@ -33,46 +33,6 @@ struct RunArgs {
   bool reference = false;
 };
 
-// Fills `feeds` (in the model's input order) from files and random data.
-Status BuildInputs(const RunArgs& args, const CompiledModel& model, std::vector<Tensor>* feeds) {
-  std::map<std::string, std::string> files;
-  for (const auto& spec : args.inputs) {
-    auto parsed = ParseInputSpec(spec);  // syntax was checked before loading the model
-    files[parsed->first] = parsed->second;
-  }
-  const auto& decls = model.inputs();
-  for (const auto& [name, _] : files) {
-    if (std::none_of(decls.begin(), decls.end(), [&](const ValueInfo& v) { return v.name == name; })) {
-      std::string names;
-      for (const auto& v : decls) names += (names.empty() ? "" : ", ") + v.name;
-      return InvalidArgument("--input names \"" + name + "\", which the model does not have; its inputs are: " +
-                             (names.empty() ? "(none)" : names));
-    }
-  }
-  feeds->clear();
-  for (size_t i = 0; i < decls.size(); ++i) {
-    const ValueInfo& decl = decls[i];
-    auto file = files.find(decl.name);
-    if (file != files.end()) {
-      ASSIGN_OR_RETURN(Tensor t, LoadNpyFile(file->second));
-      RETURN_IF_ERROR(model.CheckInput(i, t));
-      feeds->push_back(std::move(t));
-      continue;
-    }
-    if (!args.random)
-      return InvalidArgument("no data for input \"" + decl.name + "\" " + std::string(DTypeName(decl.dtype)) + " " +
-                             decl.ShapeString() + "; pass --input " + decl.name + "=FILE.npy or --random");
-    if (decl.dtype == DType::kUndefined)
-      return InvalidArgument("input \"" + decl.name + "\" has no declared type; give its data with --input " +
-                             decl.name + "=FILE.npy");
-    ASSIGN_OR_RETURN(Shape shape, ShapeForRandomInput(decl, args.batch));
-    auto t = RandomTensor(decl.dtype, shape, args.seed + i);
-    if (!t.ok()) return t.status().WithContext("input \"" + decl.name + "\"");
-    feeds->push_back(std::move(t).value());
-  }
-  return Status::Ok();
-}
-
 void PrintLatency(std::vector<double> ms) {
   std::sort(ms.begin(), ms.end());
   const size_t n = ms.size();
@@ -114,7 +74,7 @@ int Run(const RunArgs& args) {
   if (!model.ok()) return ReportError(model.status());
 
   std::vector<Tensor> feeds;
-  Status st = BuildInputs(args, **model, &feeds);
+  Status st = BuildInputs(args.inputs, args.random, args.batch, args.seed, **model, &feeds);
   if (!st.ok()) return ReportError(st);
 
   auto ctx = (*model)->NewRunContext();

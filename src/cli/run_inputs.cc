@@ -1,7 +1,10 @@
 #include "cli/run_inputs.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <random>
+
+#include "common/npy.h"
 
 namespace inferd::cli {
 
@@ -143,6 +146,47 @@ std::string OutputFileName(const std::string& name) {
   }
   if (out.empty() || out == "." || out == "..") out = "output" + out;
   return out + ".npy";
+}
+
+// Fills `feeds` (in the model's input order) from files and random data.
+Status BuildInputs(const std::vector<std::string>& input_specs, bool random, int64_t batch, uint64_t seed,
+                   const CompiledModel& model, std::vector<Tensor>* feeds) {
+  std::map<std::string, std::string> files;
+  for (const auto& spec : input_specs) {
+    ASSIGN_OR_RETURN(auto parsed, ParseInputSpec(spec));
+    files[parsed.first] = parsed.second;
+  }
+  const auto& decls = model.inputs();
+  for (const auto& [name, _] : files) {
+    if (std::none_of(decls.begin(), decls.end(), [&](const ValueInfo& v) { return v.name == name; })) {
+      std::string names;
+      for (const auto& v : decls) names += (names.empty() ? "" : ", ") + v.name;
+      return InvalidArgument("--input names \"" + name + "\", which the model does not have; its inputs are: " +
+                             (names.empty() ? "(none)" : names));
+    }
+  }
+  feeds->clear();
+  for (size_t i = 0; i < decls.size(); ++i) {
+    const ValueInfo& decl = decls[i];
+    auto file = files.find(decl.name);
+    if (file != files.end()) {
+      ASSIGN_OR_RETURN(Tensor t, LoadNpyFile(file->second));
+      RETURN_IF_ERROR(model.CheckInput(i, t));
+      feeds->push_back(std::move(t));
+      continue;
+    }
+    if (!random)
+      return InvalidArgument("no data for input \"" + decl.name + "\" " + std::string(DTypeName(decl.dtype)) + " " +
+                             decl.ShapeString() + "; pass --input " + decl.name + "=FILE.npy or --random");
+    if (decl.dtype == DType::kUndefined)
+      return InvalidArgument("input \"" + decl.name + "\" has no declared type; give its data with --input " +
+                             decl.name + "=FILE.npy");
+    ASSIGN_OR_RETURN(Shape shape, ShapeForRandomInput(decl, batch));
+    auto t = RandomTensor(decl.dtype, shape, seed + i);
+    if (!t.ok()) return t.status().WithContext("input \"" + decl.name + "\"");
+    feeds->push_back(std::move(t).value());
+  }
+  return Status::Ok();
 }
 
 }  // namespace inferd::cli

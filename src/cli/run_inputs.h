@@ -9,6 +9,7 @@
 #include "common/status.h"
 #include "common/tensor.h"
 #include "engine/ir/graph.h"
+#include "engine/runtime/model.h"
 
 namespace inferd::cli {
 
@@ -28,6 +29,12 @@ Result<Tensor> RandomTensor(DType dtype, const Shape& shape, uint64_t seed);
 // Multi-line description of an output: name, dtype, shape, the first values,
 // and for a 2-D float [N,C] output the argmax of each row.
 std::string DescribeOutput(const std::string& name, const Tensor& t, size_t max_values = 8);
+
+// Fills `feeds` (in the model's input order) from NAME=FILE.npy specs and,
+// with `random`, seeded random data for the inputs no file covers. Each file
+// is checked against the model's declaration.
+Status BuildInputs(const std::vector<std::string>& input_specs, bool random, int64_t batch, uint64_t seed,
+                   const CompiledModel& model, std::vector<Tensor>* feeds);
 
 // A file name for an output: characters outside [A-Za-z0-9._-] become '_'.
 std::string OutputFileName(const std::string& name);

@@ -29,6 +29,7 @@ struct Verb {
 Verb AddInspectVerb(CLI::App& app);
 Verb AddRunVerb(CLI::App& app);
 Verb AddModelVerb(CLI::App& app);  // cli/model.cc: the model registry
+Verb AddProfileVerb(CLI::App& app);  // cli/profile.cc: per-operator timing
 
 // Prints "inferd: error: <message>" to stderr and returns kExitError.
 int ReportError(const Status& status);
