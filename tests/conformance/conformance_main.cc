@@ -5,6 +5,7 @@
 //
 // Usage: inferd_conformance [--unsupported FILE] [--write-unsupported FILE]
 //                           [--filter TEXT] [--verbose] DATA_DIR...
+//        inferd_conformance --list-ops   (the operators that have kernels)
 // Each DATA_DIR holds one folder per case (e.g. .../data/node). Cases the
 // engine reports as UNIMPLEMENTED are "unsupported". With --unsupported, the
 // listed cases are expected to be unsupported: a listed case that passes, or
@@ -174,6 +175,12 @@ int main(int argc, char** argv) {
     else if (a == "--write-unsupported" && i + 1 < argc) write_file = argv[++i];
     else if (a == "--filter" && i + 1 < argc) filter = argv[++i];
     else if (a == "--verbose" || a == "-v") verbose = true;
+    else if (a == "--list-ops") {
+      const auto ops = KernelRegistry::Global().Ops();
+      for (const auto& [domain, op] : ops) std::cout << (domain.empty() ? "ai.onnx" : domain) << " " << op << "\n";
+      std::cout << ops.size() << " operators have kernels\n";
+      return 0;
+    }
     else if (a == "--help" || a == "-h") {
       std::cout << "usage: inferd_conformance [--unsupported FILE] [--write-unsupported FILE] [--filter TEXT] [--verbose] DATA_DIR...\n";
       return 0;
