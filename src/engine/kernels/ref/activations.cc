@@ -208,6 +208,22 @@ Result<std::unique_ptr<Kernel>> CreatePRelu(const KernelInfo& info) {
   return std::unique_ptr<Kernel>(std::make_unique<PReluKernel>(info.opset() < 7));
 }
 
+// A Clip bound from an optional scalar input. (A free function: clang 14
+// leaves member templates called from generic lambdas undefined.)
+template <class T>
+Status ReadClipBound(KernelContext& ctx, int index, const char* what, const Tensor& x, ComputeType<T>& bound) {
+  const Tensor* t = ctx.input(index);
+  if (t == nullptr) return Status::Ok();
+  if (t->dtype() != x.dtype())
+    return TypeMismatch("Clip", x.dtype(), t->dtype(), std::string("input and ") + what + " types");
+  if (t->numel() != 1)
+    return InvalidArgument(std::string("Clip: ") + what + " must be a scalar, got shape " +
+                           ShapeToString(t->shape()));
+  bound = Widen(t->data<T>()[0]);
+  return Status::Ok();
+}
+
+
 // Clip: bounds come from attributes (opset < 11) or optional scalar inputs.
 class ClipKernel final : public Kernel {
  public:
@@ -227,8 +243,8 @@ class ClipKernel final : public Kernel {
           C hi =
               std::numeric_limits<C>::has_infinity ? std::numeric_limits<C>::infinity() : std::numeric_limits<C>::max();
           if (bounds_are_inputs_) {
-            RETURN_IF_ERROR(ReadBound<T>(ctx, 1, "min", *x, lo));
-            RETURN_IF_ERROR(ReadBound<T>(ctx, 2, "max", *x, hi));
+            RETURN_IF_ERROR(ReadClipBound<T>(ctx, 1, "min", *x, lo));
+            RETURN_IF_ERROR(ReadClipBound<T>(ctx, 2, "max", *x, hi));
           } else {
             if (!std::isinf(min_attr_)) lo = static_cast<C>(min_attr_);
             if (!std::isinf(max_attr_)) hi = static_cast<C>(max_attr_);
@@ -245,19 +261,6 @@ class ClipKernel final : public Kernel {
   }
 
  private:
-  template <class T>
-  static Status ReadBound(KernelContext& ctx, int index, const char* what, const Tensor& x, ComputeType<T>& bound) {
-    const Tensor* t = ctx.input(index);
-    if (t == nullptr) return Status::Ok();
-    if (t->dtype() != x.dtype())
-      return TypeMismatch("Clip", x.dtype(), t->dtype(), std::string("input and ") + what + " types");
-    if (t->numel() != 1)
-      return InvalidArgument(std::string("Clip: ") + what + " must be a scalar, got shape " +
-                             ShapeToString(t->shape()));
-    bound = Widen(t->data<T>()[0]);
-    return Status::Ok();
-  }
-
   bool bounds_are_inputs_;
   float min_attr_, max_attr_;
 };

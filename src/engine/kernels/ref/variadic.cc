@@ -11,6 +11,23 @@ namespace {
 
 enum class VariadicOp { kMax, kMin, kSum, kMean };
 
+// NaN wins, as numpy.maximum / numpy.minimum. (Free functions: clang 14
+// leaves member templates called from generic lambdas undefined.)
+template <class C>
+C NanMax(C a, C b) {
+  if constexpr (std::is_floating_point_v<C>) {
+    if (std::isnan(a) || std::isnan(b)) return a + b;
+  }
+  return a < b ? b : a;
+}
+template <class C>
+C NanMin(C a, C b) {
+  if constexpr (std::is_floating_point_v<C>) {
+    if (std::isnan(a) || std::isnan(b)) return a + b;
+  }
+  return b < a ? b : a;
+}
+
 class VariadicKernel final : public Kernel {
  public:
   VariadicKernel(VariadicOp op, std::string name) : op_(op), name_(std::move(name)) {}
@@ -46,10 +63,10 @@ class VariadicKernel final : public Kernel {
           for (size_t k = 1; k < inputs.size(); ++k) {
             switch (op_) {
               case VariadicOp::kMax:
-                BinaryMapWidened<T, T>(*out, *inputs[k], *out, [](C a, C b) { return Max(a, b); });
+                BinaryMapWidened<T, T>(*out, *inputs[k], *out, [](C a, C b) { return NanMax(a, b); });
                 break;
               case VariadicOp::kMin:
-                BinaryMapWidened<T, T>(*out, *inputs[k], *out, [](C a, C b) { return Min(a, b); });
+                BinaryMapWidened<T, T>(*out, *inputs[k], *out, [](C a, C b) { return NanMin(a, b); });
                 break;
               case VariadicOp::kSum:
               case VariadicOp::kMean:
@@ -67,22 +84,6 @@ class VariadicKernel final : public Kernel {
   }
 
  private:
-  // NaN wins, as numpy.maximum / numpy.minimum.
-  template <class C>
-  static C Max(C a, C b) {
-    if constexpr (std::is_floating_point_v<C>) {
-      if (std::isnan(a) || std::isnan(b)) return a + b;
-    }
-    return a < b ? b : a;
-  }
-  template <class C>
-  static C Min(C a, C b) {
-    if constexpr (std::is_floating_point_v<C>) {
-      if (std::isnan(a) || std::isnan(b)) return a + b;
-    }
-    return b < a ? b : a;
-  }
-
   VariadicOp op_;
   std::string name_;
 };
