@@ -10,34 +10,15 @@
 #include <string>
 #include <vector>
 
+#include "engine/kernels/attribute_builders.h"
 #include "engine/runtime/model.h"
 
 namespace inferd::onednn::testing {
 
-inline Attribute IntAttr(int64_t v) {
-  Attribute a;
-  a.type = Attribute::Type::kInt;
-  a.i = v;
-  return a;
-}
-inline Attribute IntsAttr(std::vector<int64_t> v) {
-  Attribute a;
-  a.type = Attribute::Type::kInts;
-  a.ints = std::move(v);
-  return a;
-}
-inline Attribute FloatAttr(float v) {
-  Attribute a;
-  a.type = Attribute::Type::kFloat;
-  a.f = v;
-  return a;
-}
-inline Attribute StringAttr(std::string v) {
-  Attribute a;
-  a.type = Attribute::Type::kString;
-  a.s = std::move(v);
-  return a;
-}
+using test_attrs::IntAttr;
+using test_attrs::IntsAttr;
+using test_attrs::FloatAttr;
+using test_attrs::StringAttr;
 
 inline Tensor RandomTensor(const Shape& shape, std::mt19937& rng, float lo = -1.f, float hi = 1.f) {
   Tensor t = Tensor::Create(DType::kFloat32, shape).value();

@@ -10,46 +10,17 @@
 #include <string>
 #include <vector>
 
+#include "engine/kernels/attribute_builders.h"
 #include "engine/runtime/model.h"
 
 namespace inferd::testing {
 
-inline Attribute IntAttr(int64_t v) {
-  Attribute a;
-  a.type = Attribute::Type::kInt;
-  a.i = v;
-  return a;
-}
-inline Attribute FloatAttr(float v) {
-  Attribute a;
-  a.type = Attribute::Type::kFloat;
-  a.f = v;
-  return a;
-}
-inline Attribute StringAttr(std::string v) {
-  Attribute a;
-  a.type = Attribute::Type::kString;
-  a.s = std::move(v);
-  return a;
-}
-inline Attribute IntsAttr(std::vector<int64_t> v) {
-  Attribute a;
-  a.type = Attribute::Type::kInts;
-  a.ints = std::move(v);
-  return a;
-}
-inline Attribute FloatsAttr(std::vector<float> v) {
-  Attribute a;
-  a.type = Attribute::Type::kFloats;
-  a.floats = std::move(v);
-  return a;
-}
-inline Attribute TensorAttr(Tensor t) {
-  Attribute a;
-  a.type = Attribute::Type::kTensor;
-  a.t = std::move(t);
-  return a;
-}
+using test_attrs::IntAttr;
+using test_attrs::FloatAttr;
+using test_attrs::StringAttr;
+using test_attrs::IntsAttr;
+using test_attrs::FloatsAttr;
+using test_attrs::TensorAttr;
 
 // One input of the node: a runtime value, an initializer, or omitted.
 struct OpInput {

@@ -8,34 +8,15 @@
 #include <utility>
 #include <vector>
 
+#include "engine/kernels/attribute_builders.h"
 #include "engine/runtime/model.h"
 
 namespace inferd::kernel_testing {
 
-inline Attribute IntAttr(int64_t v) {
-  Attribute a;
-  a.type = Attribute::Type::kInt;
-  a.i = v;
-  return a;
-}
-inline Attribute IntsAttr(std::vector<int64_t> v) {
-  Attribute a;
-  a.type = Attribute::Type::kInts;
-  a.ints = std::move(v);
-  return a;
-}
-inline Attribute FloatAttr(float v) {
-  Attribute a;
-  a.type = Attribute::Type::kFloat;
-  a.f = v;
-  return a;
-}
-inline Attribute StringAttr(std::string v) {
-  Attribute a;
-  a.type = Attribute::Type::kString;
-  a.s = std::move(v);
-  return a;
-}
+using test_attrs::IntAttr;
+using test_attrs::IntsAttr;
+using test_attrs::FloatAttr;
+using test_attrs::StringAttr;
 
 // One node `op` at `opset`. Inputs are fed at run time (an empty Tensor in
 // `inputs` means "omitted optional input"); `constants` become initializers
