@@ -12,6 +12,8 @@ PACKAGES=(
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
   # registry: catalog, checksums, HTTP (Beast); curl for the HTTP tests
   libsqlite3-dev libssl-dev libboost-dev curl
+  # serving: per-model config (YAML); wrk is the peer load generator in bench/serving
+  libyaml-cpp-dev wrk
   # tests and benchmarks
   googletest libgtest-dev libgmock-dev libbenchmark-dev libonnx-testdata
   # fixtures only (never a runtime dependency)
