@@ -96,8 +96,7 @@ Result<Tensor> ConcatRows(const std::vector<const Tensor*>& parts, int64_t total
   return out;
 }
 
-Result<std::vector<std::vector<Tensor>>> SplitRows(const std::vector<Tensor>& outputs,
-                                                   const std::vector<int64_t>& rows,
+Result<std::vector<std::vector<Tensor>>> SplitRows(const std::vector<Tensor>& outputs, const std::vector<int64_t>& rows,
                                                    const std::vector<ValueInfo>& infos) {
   int64_t total = 0;
   for (int64_t r : rows) total += r;

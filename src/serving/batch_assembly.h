@@ -36,8 +36,7 @@ Result<Tensor> ConcatRows(const std::vector<const Tensor*>& parts, int64_t total
 // Splits each batch output along dimension 0 into pieces of `rows[j]` rows;
 // result[j] holds request j's outputs. Fails (INTERNAL, naming the output
 // from `infos`) when an output's first dimension is not the batch's rows.
-Result<std::vector<std::vector<Tensor>>> SplitRows(const std::vector<Tensor>& outputs,
-                                                   const std::vector<int64_t>& rows,
+Result<std::vector<std::vector<Tensor>>> SplitRows(const std::vector<Tensor>& outputs, const std::vector<int64_t>& rows,
                                                    const std::vector<ValueInfo>& infos);
 
 }  // namespace inferd::serving

@@ -84,8 +84,8 @@ struct BatcherCore {
   struct Entry {
     Job job;
     int64_t rows = 1;
-    std::string key;     // BatchKey of the inputs; meaningful unless solo
-    bool solo = false;   // never merged (batching off, or inputs without common rows)
+    std::string key;    // BatchKey of the inputs; meaningful unless solo
+    bool solo = false;  // never merged (batching off, or inputs without common rows)
     Clock::time_point enqueued;
     Deadline deadline = kNoDeadline;
     std::list<Entry>::iterator self;  // position in the queue (valid while queued)
@@ -165,9 +165,8 @@ void BatcherCore::FailExpired(EntryList& expired) {
     info.enqueued = e.enqueued;
     info.started = now;
     info.computed = now;
-    e.job.done(Status(StatusCode::kDeadlineExceeded, "request timed out after " +
-                                                         std::to_string(MicrosBetween(e.enqueued, now)) +
-                                                         " us in the queue"),
+    e.job.done(Status(StatusCode::kDeadlineExceeded,
+                      "request timed out after " + std::to_string(MicrosBetween(e.enqueued, now)) + " us in the queue"),
                info);
   }
   const auto n = static_cast<int64_t>(expired.size());
@@ -292,8 +291,8 @@ void BatcherCore::ReaperLoop() {
   }
 }
 
-void BatcherCore::RunBatch(RunContext& ctx, std::vector<std::shared_ptr<Storage>>& buffers,
-                                    EntryList& batch, int64_t id, int64_t rows, Clock::time_point started) {
+void BatcherCore::RunBatch(RunContext& ctx, std::vector<std::shared_ptr<Storage>>& buffers, EntryList& batch,
+                           int64_t id, int64_t rows, Clock::time_point started) {
   const size_t n = batch.size();
   BatchInfo info;
   info.batch_id = id;

@@ -5,8 +5,8 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstring>
-#include <mutex>
 #include <map>
+#include <mutex>
 #include <random>
 #include <set>
 #include <thread>
@@ -577,6 +577,42 @@ TEST(DynamicBatcherTest, DestroyedFromItsOwnCallback) {
   gate.Open();
   std::unique_lock lock(mu);
   EXPECT_TRUE(cv.wait_for(lock, kWait, [&] { return done; }));
+}
+
+class CountingObserver final : public RunObserver {
+ public:
+  void OnRunBegin() override { ++runs; }
+  void OnOpBegin(size_t) override { ++ops; }
+  void OnOpEnd(size_t, const std::vector<const Tensor*>&, const std::vector<const Tensor*>&) override {}
+  std::atomic<int> runs{0}, ops{0};
+};
+
+TEST(DynamicBatcherTest, EveryObserverOfAMergedBatchSeesTheRun) {
+  BatchingConfig config;
+  config.max_batch_size = 8;
+  auto batcher = MakeBatcher(MatMulModel(), config);
+  Collector c(3);
+  Gate gate;
+  ASSERT_TRUE(batcher->Submit(MakeJob({Rows(1, 4, 1)}, c, 0, &gate)).ok());
+  ASSERT_TRUE(gate.WaitStarted());
+  CountingObserver a, b;
+  ASSERT_TRUE(batcher->Submit(MakeJob({Rows(1, 4, 2)}, c, 1, &a)).ok());
+  ASSERT_TRUE(batcher->Submit(MakeJob({Rows(1, 4, 3)}, c, 2, &b)).ok());
+  gate.Open();
+  ASSERT_TRUE(c.WaitAll());
+  EXPECT_EQ(c.Get(1).info.batch_id, c.Get(2).info.batch_id);
+  EXPECT_EQ(a.runs.load(), 1);
+  EXPECT_EQ(b.runs.load(), 1);
+  EXPECT_EQ(a.ops.load(), 2);  // MatMul, Add
+  EXPECT_EQ(b.ops.load(), 2);
+}
+
+TEST(DynamicBatcherTest, RefusesJobWithoutCallback) {
+  auto batcher = MakeBatcher(MatMulModel(), BatchingConfig{});
+  Job job;
+  job.inputs = {Rows(1, 4, 1)};
+  EXPECT_EQ(batcher->Submit(std::move(job)).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(batcher->in_flight(), 0);
 }
 
 }  // namespace

@@ -33,8 +33,7 @@ std::vector<double> CleanBounds(std::vector<double> bounds) {
 }  // namespace
 
 Histogram::Histogram(std::vector<double> bounds)
-    : bounds_(CleanBounds(std::move(bounds))),
-      buckets_(std::make_unique<std::atomic<uint64_t>[]>(bounds_.size() + 1)) {
+    : bounds_(CleanBounds(std::move(bounds))), buckets_(std::make_unique<std::atomic<uint64_t>[]>(bounds_.size() + 1)) {
   for (size_t i = 0; i <= bounds_.size(); ++i) buckets_[i].store(0, std::memory_order_relaxed);
 }
 
@@ -79,9 +78,12 @@ enum class FamilyType { kCounter, kGauge, kHistogram };
 
 const char* TypeName(FamilyType t) {
   switch (t) {
-    case FamilyType::kCounter: return "counter";
-    case FamilyType::kGauge: return "gauge";
-    case FamilyType::kHistogram: return "histogram";
+    case FamilyType::kCounter:
+      return "counter";
+    case FamilyType::kGauge:
+      return "gauge";
+    case FamilyType::kHistogram:
+      return "histogram";
   }
   return "untyped";
 }
@@ -164,8 +166,8 @@ void AppendLabels(std::string& out, const Labels& labels, const std::pair<std::s
   out += '}';
 }
 
-void AppendSample(std::string& out, std::string_view name, std::string_view suffix, const Labels& labels,
-                  double value, const std::pair<std::string, std::string>* extra = nullptr) {
+void AppendSample(std::string& out, std::string_view name, std::string_view suffix, const Labels& labels, double value,
+                  const std::pair<std::string, std::string>* extra = nullptr) {
   out += name;
   out += suffix;
   AppendLabels(out, labels, extra);
