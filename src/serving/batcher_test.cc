@@ -615,5 +615,48 @@ TEST(DynamicBatcherTest, RefusesJobWithoutCallback) {
   EXPECT_EQ(batcher->in_flight(), 0);
 }
 
+// Many submitters, two instances, two shapes, random sizes: every job
+// completes once with exactly its own rows.
+TEST(DynamicBatcherTest, ConcurrentSubmittersGetTheirOwnRows) {
+  auto model = NegModel();
+  BatchingConfig config;
+  config.max_batch_size = 8;
+  config.max_queue_delay_us = 200;
+  config.instances = 2;
+  auto batcher = MakeBatcher(model, config);
+  constexpr size_t kThreads = 4, kPer = 150;
+  Collector c(kThreads * kPer);
+  std::vector<Tensor> inputs(kThreads * kPer);
+  std::mt19937 rng(7);
+  for (auto& t : inputs) t = Rows(1 + rng() % 3, rng() % 2 ? 3 : 5, static_cast<uint32_t>(rng()));
+  std::vector<std::thread> threads;
+  std::atomic<int> refused{0};
+  for (size_t t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (size_t k = 0; k < kPer; ++k) {
+        const size_t i = t * kPer + k;
+        if (!batcher->Submit(MakeJob({inputs[i]}, c, i)).ok()) ++refused;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  ASSERT_EQ(refused.load(), 0);
+  ASSERT_TRUE(c.WaitAll());
+  int64_t merged = 0;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    Outcome o = c.Get(i);
+    ASSERT_TRUE(o.status.ok()) << o.status.ToString();
+    EXPECT_LE(o.info.batch_size, 8);
+    const Tensor& x = inputs[i];
+    const Tensor& y = o.outputs[0];
+    ASSERT_EQ(y.shape(), x.shape());
+    for (int64_t e = 0; e < x.numel(); ++e) ASSERT_EQ(y.data<float>()[e], -x.data<float>()[e]) << i;
+    if (o.info.batch_requests > 1) ++merged;
+  }
+  batcher->Drain();  // a job counts as in flight until its callback has returned
+  EXPECT_EQ(batcher->in_flight(), 0);
+  ::testing::Test::RecordProperty("merged_jobs", static_cast<int>(merged));
+}
+
 }  // namespace
 }  // namespace inferd::serving
