@@ -21,7 +21,7 @@ namespace {
 struct Value {
   enum class Kind { kNull, kScalar, kList, kMap };
   Kind kind = Kind::kNull;
-  std::string text;  // kScalar
+  std::string text;     // kScalar
   bool quoted = false;  // a string in quotes (never an integer or boolean)
   int line = 0;
   std::vector<Value> items;                           // kList
@@ -57,10 +57,14 @@ Status Fail(std::string_view source, int line, std::string_view key, const std::
 
 std::string Describe(const Value& v) {
   switch (v.kind) {
-    case Value::Kind::kNull: return "nothing";
-    case Value::Kind::kList: return "a list";
-    case Value::Kind::kMap: return "a mapping";
-    case Value::Kind::kScalar: break;
+    case Value::Kind::kNull:
+      return "nothing";
+    case Value::Kind::kList:
+      return "a list";
+    case Value::Kind::kMap:
+      return "a mapping";
+    case Value::Kind::kScalar:
+      break;
   }
   std::string shown = v.text.size() > 40 ? v.text.substr(0, 40) + "..." : v.text;
   return "\"" + shown + "\"";
@@ -190,9 +194,9 @@ Result<VersionPolicy> ReadPolicy(const Value& v, std::string_view source) {
     return p;
   }
   if (v.kind != Value::Kind::kMap || v.fields.size() != 1)
-    return Fail(source, v.line, key, "expected one of latest, specific or all (" + std::string(forms) + "), got " +
-                                         (v.kind == Value::Kind::kMap ? std::to_string(v.fields.size()) + " keys"
-                                                                      : Describe(v)));
+    return Fail(source, v.line, key,
+                "expected one of latest, specific or all (" + std::string(forms) + "), got " +
+                    (v.kind == Value::Kind::kMap ? std::to_string(v.fields.size()) + " keys" : Describe(v)));
   const auto& [name, arg] = v.fields[0];
   const std::string sub = std::string(key) + "." + name;
   if (name == "latest") {
@@ -220,8 +224,8 @@ Result<ModelConfig> Apply(const Value& root, std::string_view source, const Mode
   ModelConfig c = base;
   if (root.kind == Value::Kind::kNull) return c;  // empty document: nothing to change
   if (root.kind != Value::Kind::kMap)
-    return Fail(source, root.line, "", "expected a mapping of settings (" + std::string(kKnownKeys) + "), got " +
-                                           Describe(root));
+    return Fail(source, root.line, "",
+                "expected a mapping of settings (" + std::string(kKnownKeys) + "), got " + Describe(root));
   std::set<std::string> seen;
   std::map<std::string, int> lines;
   for (size_t i = 0; i < root.fields.size(); ++i) {
