@@ -37,7 +37,7 @@ struct Command {
 }  // namespace
 
 struct ModelManager::Impl {
-  explicit Impl(const ManagerOptions& o) : options(o), table(o) {}
+  explicit Impl(ManagerOptions o) : options(std::move(o)), table(options) {}
 
   ManagerOptions options;
   std::unique_ptr<registry::Registry> registry;  // the manager thread's own
@@ -272,11 +272,12 @@ Result<std::unique_ptr<ModelManager>> ModelManager::Start(ManagerOptions options
   }
   for (const auto& name : options.models) RETURN_IF_ERROR(registry::ValidateModelName(name));
 
-  auto impl = std::make_unique<Impl>(options);
   registry::RegistryOptions ro;
   ro.root = options.registry_root;
   ro.create = true;  // a fresh machine serves an empty registry until models are pushed
-  ASSIGN_OR_RETURN(impl->registry, registry::Registry::Open(ro));
+  ASSIGN_OR_RETURN(auto reg, registry::Registry::Open(ro));
+  auto impl = std::make_unique<Impl>(std::move(options));
+  impl->registry = std::move(reg);
   impl->sync_requested = 1;  // the first pass
   Impl* raw = impl.get();
   std::unique_ptr<ModelManager> manager(new ModelManager(std::move(impl)));
