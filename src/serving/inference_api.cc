@@ -53,6 +53,11 @@ const char* OutcomeFor(StatusCode code) {
   }
 }
 
+std::vector<double> OverheadBucketsSeconds() {
+  return {5e-6, 10e-6, 15e-6, 20e-6, 25e-6, 30e-6, 40e-6, 50e-6, 60e-6, 80e-6, 100e-6,
+          150e-6, 200e-6, 300e-6, 500e-6, 1e-3, 2e-3, 5e-3, 10e-3, 50e-3};
+}
+
 bool ParseLength(const std::string& text, uint64_t& out) {
   if (text.empty()) return false;
   const auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
@@ -63,6 +68,7 @@ bool ParseLength(const std::string& text, uint64_t& out) {
 
 struct InferenceApi::VersionMetrics {
   Counter* success = nullptr;
+  Histogram* overhead = nullptr;
   Histogram* request = nullptr;
   Histogram* queue = nullptr;
   Histogram* compute = nullptr;
@@ -141,6 +147,10 @@ InferenceApi::VersionMetrics& InferenceApi::MetricsFor(const std::string& model,
     slot->compute = &metrics_.GetHistogram("inferd_compute_duration_seconds",
                                            "Model run time of the batch an infer request was part of",
                                            LatencyBucketsSeconds(), labels);
+    slot->overhead = &metrics_.GetHistogram(
+        "inferd_server_overhead_seconds",
+        "Server time of a successful infer request outside the model run (receipt to response minus compute)",
+        OverheadBucketsSeconds(), labels);
     slot->batch = &metrics_.GetHistogram("inferd_batch_size", "Rows in each batch run", BatchSizeBuckets(1024), labels);
   }
   return *slot;
@@ -394,7 +404,7 @@ void InferenceApi::Infer(http::Request&& request, const std::string& model, cons
       vm.queue->Observe(Seconds(info.started - info.enqueued));
       vm.compute->Observe(Seconds(info.computed - info.started));
       vm.batch->Observe(double(info.batch_size));
-      api.Finish(*call, std::move(r), "success");
+      api.Finish(*call, std::move(r), "success", Seconds(info.computed - info.started));
     };
     call->respond = std::move(respond);
     in_flight_.fetch_add(1, std::memory_order_relaxed);
@@ -407,13 +417,14 @@ void InferenceApi::Infer(http::Request&& request, const std::string& model, cons
   }
 }
 
-void InferenceApi::Finish(InferCall& call, http::Response response, const char* outcome) {
+void InferenceApi::Finish(InferCall& call, http::Response response, const char* outcome, double compute_seconds) {
   const auto now = Clock::now();
   const double seconds = Seconds(now - call.received);
   request_seconds_all_->Observe(seconds);
   if (std::string_view(outcome) == "success") {
     call.metrics->success->Inc();
     call.metrics->request->Observe(seconds);
+    call.metrics->overhead->Observe(std::max(0.0, seconds - compute_seconds));
   } else {
     Count(call.servable->model, call.version_text, outcome);
   }

@@ -65,7 +65,7 @@ class InferenceApi {
 
   void Infer(http::Request&& request, const std::string& model, const std::string& version,
              http::Responder respond);
-  void Finish(InferCall& call, http::Response response, const char* outcome);
+  void Finish(InferCall& call, http::Response response, const char* outcome, double compute_seconds = 0);
   http::Response ModelMetadata(const std::string& model, const std::string& version);
   http::Response ModelReady(const std::string& model, const std::string& version);
   http::Response ModelConfigJson(const std::string& model, const std::string& version);
