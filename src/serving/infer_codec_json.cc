@@ -16,20 +16,6 @@ namespace {
 // Deeper nested `data` than any tensor rank a model declares is refused.
 constexpr size_t kMaxDataDepth = 64;
 
-// One JSON value inside `data`, kept until the input's datatype and shape
-// are known (they may come after `data` in the object).
-struct JsonScalar {
-  enum class Kind : uint8_t { kBool, kInt, kUint, kFloat, kString };
-  Kind kind;
-  union {
-    bool b;
-    int64_t i;
-    uint64_t u;
-    double f;
-    size_t str;  // index into the parser's strings
-  };
-};
-
 // Per level of nesting inside `data`: the lengths the arrays there had and
 // what they held, to check nested data against the shape afterwards.
 struct Level {
@@ -73,6 +59,8 @@ std::string DescribeScalar(const JsonScalar& s) {
     case JsonScalar::Kind::kUint: return std::to_string(s.u);
     case JsonScalar::Kind::kFloat: AppendDouble(out, s.f); return out;
     case JsonScalar::Kind::kString: return "a string";
+    case JsonScalar::Kind::kOpen:
+    case JsonScalar::Kind::kClose: return "an array";
   }
   return out;
 }
@@ -156,9 +144,11 @@ class RequestSax {
   using string_t = std::string;
   using binary_t = nlohmann::json::binary_t;
 
-  explicit RequestSax(ParsedRequest* out) : out_(out) { stack_.push_back({Ctx::kRoot}); }
+  // `prescan`: data arrays parsed ahead (may be null).
+  RequestSax(ParsedRequest* out, const Prescan* prescan) : out_(out), prescan_(prescan) { stack_.push_back({Ctx::kRoot}); }
 
   const Status& status() const { return status_; }
+  bool malformed() const { return malformed_; }
   bool saw_inputs() const { return saw_inputs_; }
   // Requested outputs without their own binary_data follow binary_data_output.
   void ResolveOutputBinary() {
@@ -210,6 +200,7 @@ class RequestSax {
   }
   bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& ex) {
     if (status_.ok()) status_ = InvalidArgument("request JSON is malformed: " + std::string(StripNlohmannPrefix(ex.what())));
+    malformed_ = true;
     return false;
   }
 
@@ -405,7 +396,7 @@ class RequestSax {
         scalars_.clear();
         strings_.clear();
         stack_.push_back({Ctx::kData});
-        return true;
+        return prescan_ == nullptr || next_array_ >= prescan_->arrays.size() || ReplayArray(prescan_->arrays[next_array_++]);
       case Field::kId:
       case Field::kName: return Fail(FieldError("a string"));
       case Field::kDatatype: return Fail(FieldError("a string such as \"FP32\""));
@@ -414,6 +405,18 @@ class RequestSax {
       case Field::kBinaryData: return Fail(Where() + "parameter \"" + key_ + "\" must be a boolean");
       case Field::kTimeout: return Fail("parameter \"timeout\" must be a positive integer (microseconds)");
       case Field::kBinaryDataSize: return Fail(Where() + "parameter \"binary_data_size\" must be a non-negative integer");
+    }
+    return true;
+  }
+
+  // Feeds a prescanned array's inner events (nlohmann delivers its `[]`).
+  bool ReplayArray(const std::vector<JsonScalar>& events) {
+    for (size_t k = 1; k + 1 < events.size(); ++k) {
+      const JsonScalar& ev = events[k];
+      const bool ok = ev.kind == JsonScalar::Kind::kOpen    ? Start(false)
+                      : ev.kind == JsonScalar::Kind::kClose ? End()
+                                                            : Value(&ev, nullptr);
+      if (!ok) return false;
     }
     return true;
   }
@@ -525,6 +528,9 @@ class RequestSax {
   }
 
   ParsedRequest* out_;
+  const Prescan* prescan_;
+  size_t next_array_ = 0;  // next prescan_->arrays entry
+  bool malformed_ = false;
   Status status_;
   std::vector<Frame> stack_;
   Field field_ = Field::kSkip;  // the field whose value comes next
@@ -548,18 +554,26 @@ std::string Quoted(std::string_view name) {
   return s;
 }
 
-Result<ParsedRequest> ParseRequestJson(std::string_view json, const DecodeOptions& options) {
+Result<ParsedRequest> ParseRequestJson(std::string_view json, const DecodeOptions& options, bool use_prescan) {
   if (json.empty()) return InvalidArgument("request body is empty; expected a JSON object with \"inputs\"");
   ParsedRequest parsed;
   try {
-    RequestSax sax(&parsed);
-    const bool ok = nlohmann::json::sax_parse(json.data(), json.data() + json.size(), &sax);
-    if (!ok) {
+    const std::optional<Prescan> prescan = use_prescan ? PrescanDataArrays(json) : std::nullopt;
+    for (int attempt = 0;; ++attempt) {
+      // Second attempt without the prescan: a syntax error's position then refers to the client's text.
+      const Prescan* fast = attempt == 0 && prescan ? &*prescan : nullptr;
+      const std::string_view text = fast ? std::string_view(fast->json) : json;
+      parsed = ParsedRequest{};
+      RequestSax sax(&parsed, fast);
+      if (nlohmann::json::sax_parse(text.data(), text.data() + text.size(), &sax)) {
+        if (!sax.saw_inputs()) return InvalidArgument("request has no \"inputs\" array");
+        sax.ResolveOutputBinary();
+        break;
+      }
+      if (fast != nullptr && sax.malformed()) continue;
       if (!sax.status().ok()) return sax.status();
       return InvalidArgument("request JSON is malformed");
     }
-    if (!sax.saw_inputs()) return InvalidArgument("request has no \"inputs\" array");
-    sax.ResolveOutputBinary();
   } catch (const std::bad_alloc&) {
     return ResourceExhausted("out of memory while decoding the request");
   } catch (const std::exception& e) {

@@ -7,6 +7,8 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "serving/infer_codec_internal.h"
+
 namespace inferd::serving {
 namespace {
 
@@ -341,6 +343,42 @@ TEST(InferCodec, BytesThatAreNotUtf8NeedBinary) {
   auto ctl = EncodeInferResponse("m", "1", {}, {{"s", Tensor::FromVector<std::string>({std::string("\x01\n", 2)}, {1})}});
   ASSERT_TRUE(ctl.ok());
   EXPECT_NE(ctl->body.find(R"(["\u0001\n"])"), std::string::npos) << ctl->body;
+}
+
+// The data fast path (std::from_chars over the raw text) must give exactly
+// what nlohmann gives reading every byte: values, and errors word for word.
+TEST(InferCodec, DataFastPathMatchesThePlainPath) {
+  const std::vector<std::string> datas = {
+      "[1,2,3]", "[ -0 , 1e5 ,1E+2,\n2.5e-3\t]", "[[1,2],[3,4]]", "[[[1]],[[2]]]", "[true,false]", "[01]", "[1.]",
+      "[1,]", "[1 2]", "[.5]", "[-]", "[1e999]", "[1e-400]", "[18446744073709551616]", "[-9223372036854775809]",
+      R"(["a",1])", "[null]", "[tru]", "[[1,2],[3]]", "[1,[2]]", "[]", "[[]]", "[", "[1,2"};
+  const std::vector<std::string> types = {"FP32", "INT64", "UINT64", "BOOL", "FP16"};
+  int compared = 0;
+  for (const auto& data : datas) {
+    for (const auto& type : types) {
+      for (const std::string shape : {"[3]", "[2,2]", "[1]", "[2]"}) {
+        const std::string body = OneInput(type, shape, data);
+        auto fast = codec_internal::ParseRequestJson(body, {}, true);
+        auto plain = codec_internal::ParseRequestJson(body, {}, false);
+        ASSERT_EQ(fast.ok(), plain.ok()) << body;
+        ++compared;
+        if (!fast.ok()) {
+          EXPECT_EQ(fast.status().message(), plain.status().message()) << body;
+          continue;
+        }
+        ExpectSameTensor(fast->request.inputs[0].tensor, plain->request.inputs[0].tensor);
+      }
+    }
+  }
+  EXPECT_EQ(compared, 24 * 5 * 4);
+  // Keys spelled with escapes are still keys: such requests skip the fast path.
+  auto r = Decode(R"({"inputs":[{"name":"x","datatype":"INT32","shape":[2],"d\u0061ta":[1,2]}]})");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->inputs[0].tensor.data<int32_t>()[1], 2);
+  // A syntax error after a claimed array is reported at its place in the client's text.
+  const std::string bad = R"({"inputs":[{"name":"x","datatype":"INT32","shape":[2],"data":[1,2]}] x})";
+  EXPECT_EQ(ErrorOf(bad), codec_internal::ParseRequestJson(bad, {}, false).status().message());
+  EXPECT_NE(ErrorOf(bad).find("column 70"), std::string::npos) << ErrorOf(bad);
 }
 
 TEST(InferCodec, DatatypeNames) {
