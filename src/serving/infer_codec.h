@@ -52,6 +52,12 @@ struct DecodeOptions {
 Result<InferRequest> DecodeInferRequest(std::string_view body, std::optional<uint64_t> json_length,
                                         const DecodeOptions& options = {});
 
+// Parses the Inference-Header-Content-Length header's value: decimal digits
+// only; a negative, empty, non-numeric or overflowing value is
+// INVALID_ARGUMENT naming the header. (Whether it fits the body is checked
+// by DecodeInferRequest.)
+Result<uint64_t> ParseInferenceHeaderContentLength(std::string_view value);
+
 struct EncodedResponse {
   std::string body;
   // Set when binary tensors follow the JSON: the value of the
