@@ -38,6 +38,13 @@ struct BenchArgs {
   bool json = false;
 };
 
+// The start of a server's body for a message, without trailing whitespace.
+std::string Clip(const std::string& body) {
+  std::string s = body.substr(0, 2000);
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
+  return s.empty() ? "(empty body)" : s;
+}
+
 int Fail(int code, const std::string& message) {
   std::cerr << "inferd: error: " << message << "\n";
   return code;
@@ -81,7 +88,8 @@ Result<std::vector<int>> ParseLevels(const std::string& text) {
     const std::string item = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     auto n = ParseCount("--concurrency", item, 1, 10000);
     if (!n.ok())
-      return InvalidArgument("--concurrency \"" + text + "\": expected a comma-separated list of numbers from 1 to "
+      return InvalidArgument("--concurrency \"" + text +
+                             "\": expected a comma-separated list of numbers from 1 to "
                              "10000, like 1,4,16,64");
     levels.push_back(static_cast<int>(*n));
     if (comma == std::string::npos) break;
@@ -92,6 +100,7 @@ Result<std::vector<int>> ParseLevels(const std::string& text) {
 
 int RunBench(const BenchArgs& a) {
   using namespace inferd::loadgen;
+  if (a.url.empty()) return Fail(kBenchBadArgs, "a server URL is required: inferd bench http://HOST:PORT --model M");
   auto url = ParseUrl(a.url);
   if (!url.ok()) return Fail(kBenchBadArgs, url.status().message());
   if (a.model.empty()) return Fail(kBenchBadArgs, "--model is required (the model to load)");
@@ -102,8 +111,8 @@ int RunBench(const BenchArgs& a) {
   auto batch = ParseCount("--batch", a.batch, 0, 1 << 20);
   auto threads = ParseCount("--threads", a.threads, 1, 16);
   auto seed = ParseCount("--seed", a.seed, 0, INT64_MAX);
-  for (const Status* st : {&levels.status(), &duration.status(), &warmup.status(), &timeout.status(),
-                           &batch.status(), &threads.status(), &seed.status()})
+  for (const Status* st : {&levels.status(), &duration.status(), &warmup.status(), &timeout.status(), &batch.status(),
+                           &threads.status(), &seed.status()})
     if (!st->ok()) return Fail(kBenchBadArgs, st->message());
   PayloadOptions payload_options;
   payload_options.batch = *batch;
@@ -128,11 +137,11 @@ int RunBench(const BenchArgs& a) {
   if (meta_reply->status != 200)
     return Fail(kBenchUnreachable, model_text + " is not available at " + a.url + " (GET " + url->base_path +
                                        model_path + " answered HTTP " + std::to_string(meta_reply->status) +
-                                       "): " + meta_reply->body.substr(0, 2000));
+                                       "): " + Clip(meta_reply->body));
   auto meta = ParseModelMetadata(meta_reply->body);
   if (!meta.ok())
-    return Fail(kBenchUnreachable, "the server's metadata for " + model_text + " is unusable: " +
-                                       meta.status().message());
+    return Fail(kBenchUnreachable,
+                "the server's metadata for " + model_text + " is unusable: " + meta.status().message());
   if (meta->name.empty()) meta->name = a.model;
 
   // Build the request and check the first answer.
@@ -140,8 +149,7 @@ int RunBench(const BenchArgs& a) {
   if (!payload.ok()) return Fail(kBenchBadArgs, payload.status().message());
   const std::string request = FrameRequest("POST", *url, model_path + "/infer", payload->Headers(), payload->body);
   auto first = Exchange(*endpoint, request, *timeout);
-  if (!first.ok())
-    return Fail(kBenchUnreachable, "the first inference request failed: " + first.status().message());
+  if (!first.ok()) return Fail(kBenchUnreachable, "the first inference request failed: " + first.status().message());
   if (Status st = CheckInferResponse(first->status, first->body, first->Header("Inference-Header-Content-Length"));
       !st.ok())
     return Fail(kBenchUnreachable, model_text + ": " + st.message());
@@ -194,21 +202,27 @@ Verb AddBenchVerb(CLI::App& app) {
   auto args = std::make_shared<BenchArgs>();
   CLI::App* cmd = app.add_subcommand(
       "bench", "Load an Open Inference Protocol (KServe v2 REST) server and report throughput and latency");
-  cmd->add_option("url", args->url, "Server address, http://host:port")->required();
+  // Not ->required(): a missing URL is reported by RunBench with this verb's exit code 1.
+  cmd->add_option("url", args->url, "Server address, http://host:port");
   cmd->add_option("--model", args->model, "Model name");
   cmd->add_option("--version", args->version, "Model version (default: the server's choice)");
   cmd->add_option("--concurrency", args->concurrency, "Comma-separated concurrency levels")
+      ->type_name("N,N,...")
       ->capture_default_str();
-  cmd->add_option("--duration", args->duration, "Measured seconds per level")->capture_default_str();
-  cmd->add_option("--warmup", args->warmup, "Warm-up seconds per level (not measured)")->capture_default_str();
+  cmd->add_option("--duration", args->duration, "Measured seconds per level")->type_name("S")->capture_default_str();
+  cmd->add_option("--warmup", args->warmup, "Warm-up seconds per level (not measured)")
+      ->type_name("S")
+      ->capture_default_str();
   cmd->add_option("--timeout", args->timeout, "Seconds before a request counts as timed out")
+      ->type_name("S")
       ->capture_default_str();
   cmd->add_option("--batch", args->batch,
                   "Size of the variable first dimension (inferences per request); default 1, or the --input "
-                  "files' first dimension");
-  cmd->add_option("--input", args->inputs, "NAME=FILE.npy: send this data for an input (repeatable)");
-  cmd->add_option("--threads", args->threads, "Client event-loop threads")->capture_default_str();
-  cmd->add_option("--seed", args->seed, "Seed of the random input data")->capture_default_str();
+                  "files' first dimension")
+      ->type_name("N");
+  cmd->add_option("--input", args->inputs, "Send this data for an input (repeatable)")->type_name("NAME=FILE.npy");
+  cmd->add_option("--threads", args->threads, "Client event-loop threads")->type_name("N")->capture_default_str();
+  cmd->add_option("--seed", args->seed, "Seed of the random input data")->type_name("N")->capture_default_str();
   cmd->add_flag("--binary", args->binary, "Use the binary tensor extension for inputs and outputs");
   cmd->add_flag("--json", args->json, "Print the results as JSON");
   cmd->footer(

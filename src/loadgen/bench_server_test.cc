@@ -59,10 +59,10 @@ TEST(LoadGenBench, DISABLED_GeneratorAtConcurrency16) {
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->errors(), 0u);
   const double cpu_us = r->client_cpu_s * 1e6 / static_cast<double>(r->completed);
-  std::printf("concurrency 16, 1 client thread, in-process server (2 threads): %.0f req/s, p50 %.3f ms, p99 %.3f ms\n"
-              "client CPU %.2f us/request -> one client thread could drive ~%.0f req/s\n",
-              r->requests_per_s, r->latency.Quantile(0.5) / 1e6, r->latency.Quantile(0.99) / 1e6, cpu_us,
-              1e6 / cpu_us);
+  std::printf(
+      "concurrency 16, 1 client thread, in-process server (2 threads): %.0f req/s, p50 %.3f ms, p99 %.3f ms\n"
+      "client CPU %.2f us/request -> one client thread could drive ~%.0f req/s\n",
+      r->requests_per_s, r->latency.Quantile(0.5) / 1e6, r->latency.Quantile(0.99) / 1e6, cpu_us, 1e6 / cpu_us);
 }
 
 }  // namespace

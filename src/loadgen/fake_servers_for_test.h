@@ -86,9 +86,8 @@ class FakeV2Server {
     if (!j.contains("parameters") || !j["parameters"].value("binary_data_output", false))
       return Bad("binary_data_output not requested");
     ++good_binary;
-    const std::string head =
-        R"({"model_name":"m","outputs":[{"name":"y","datatype":"FP32","shape":[1,2],)"
-        R"("parameters":{"binary_data_size":8}}]})";
+    const std::string head = R"({"model_name":"m","outputs":[{"name":"y","datatype":"FP32","shape":[1,2],)"
+                             R"("parameters":{"binary_data_size":8}}]})";
     http::Response res = http::Response::Json(200, head + std::string(8, '\0'));
     res.SetHeader("Content-Type", "application/octet-stream");
     res.SetHeader("Inference-Header-Content-Length", std::to_string(head.size()));

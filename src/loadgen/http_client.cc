@@ -200,8 +200,8 @@ Result<HttpReply> Exchange(const Endpoint& endpoint, std::string_view request, d
     return left <= 0 ? 0 : static_cast<int>(std::min<int64_t>(left, 1 << 30));
   };
   auto timed_out = [&](const char* what) {
-    return Status(StatusCode::kDeadlineExceeded, "no " + std::string(what) + " from " + endpoint.display +
-                                                     " within " + std::to_string(timeout_s) + " s");
+    return Status(StatusCode::kDeadlineExceeded, "no " + std::string(what) + " from " + endpoint.display + " within " +
+                                                     std::to_string(timeout_s) + " s");
   };
   // Waits for `events` on fd; false when the deadline passed.
   auto wait = [&](int fd, short events) -> bool {

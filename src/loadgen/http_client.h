@@ -21,7 +21,7 @@
 namespace inferd::loadgen {
 
 struct Url {
-  std::string host;       // without brackets for IPv6 literals
+  std::string host;  // without brackets for IPv6 literals
   uint16_t port = 80;
   std::string base_path;  // "" or "/prefix" (no trailing slash); prepended to /v2/...
   // "host:port" as sent in the Host header (IPv6 literals bracketed).

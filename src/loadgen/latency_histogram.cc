@@ -6,9 +6,9 @@
 namespace inferd::loadgen {
 namespace {
 
-constexpr int kSubBits = 8;                    // 256 linear steps below 256 ns ...
-constexpr uint64_t kLinear = 1u << kSubBits;   // ... and per power of two above,
-constexpr uint64_t kHalf = kLinear / 2;        // of which the upper half is used.
+constexpr int kSubBits = 8;                   // 256 linear steps below 256 ns ...
+constexpr uint64_t kLinear = 1u << kSubBits;  // ... and per power of two above,
+constexpr uint64_t kHalf = kLinear / 2;       // of which the upper half is used.
 constexpr size_t kBuckets = kLinear + (64 - kSubBits) * kHalf;
 
 }  // namespace
@@ -17,9 +17,9 @@ LatencyHistogram::LatencyHistogram() : counts_(kBuckets, 0) {}
 
 size_t LatencyHistogram::BucketOf(uint64_t v) {
   if (v < kLinear) return static_cast<size_t>(v);
-  const int e = 63 - __builtin_clzll(v);        // >= kSubBits
-  const int shift = e - (kSubBits - 1);         // keeps the top kSubBits bits
-  const uint64_t mantissa = v >> shift;         // in [kHalf, kLinear)
+  const int e = 63 - __builtin_clzll(v);  // >= kSubBits
+  const int shift = e - (kSubBits - 1);   // keeps the top kSubBits bits
+  const uint64_t mantissa = v >> shift;   // in [kHalf, kLinear)
   return static_cast<size_t>(kLinear + static_cast<uint64_t>(e - kSubBits) * kHalf + (mantissa - kHalf));
 }
 

@@ -163,9 +163,17 @@ class Worker {
     if (!InWindow(t)) return;
     const char* key = "connection";
     switch (kind) {
-      case ErrorKind::kConnection: ++result_.connection_errors; break;
-      case ErrorKind::kTimeout: ++result_.timeouts; key = "timeout"; break;
-      case ErrorKind::kProtocol: ++result_.protocol_errors; key = "protocol"; break;
+      case ErrorKind::kConnection:
+        ++result_.connection_errors;
+        break;
+      case ErrorKind::kTimeout:
+        ++result_.timeouts;
+        key = "timeout";
+        break;
+      case ErrorKind::kProtocol:
+        ++result_.protocol_errors;
+        key = "protocol";
+        break;
     }
     result_.error_examples.try_emplace(key, message);
   }
@@ -263,8 +271,8 @@ class Worker {
     if (InWindow(t)) {
       if (status == 200) {
         ++result_.completed;
-        result_.latency.Record(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                                         t - c.start).count()));
+        result_.latency.Record(
+            static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(t - c.start).count()));
       } else {
         ++result_.http_errors[status];
         result_.error_examples.try_emplace("HTTP " + std::to_string(status), c.parser.body());

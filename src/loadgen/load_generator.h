@@ -39,17 +39,17 @@ struct LoadOptions {
 
 struct LevelResult {
   int concurrency = 0;
-  double measured_s = 0;       // the measured window as it really ran
-  uint64_t completed = 0;      // HTTP 200 responses in the window
-  double requests_per_s = 0;   // completed / measured_s
+  double measured_s = 0;      // the measured window as it really ran
+  uint64_t completed = 0;     // HTTP 200 responses in the window
+  double requests_per_s = 0;  // completed / measured_s
   double inferences_per_s = 0;
-  LatencyHistogram latency;    // of the 200 responses, nanoseconds
+  LatencyHistogram latency;             // of the 200 responses, nanoseconds
   std::map<int, uint64_t> http_errors;  // status != 200 -> count
-  uint64_t connection_errors = 0;  // refused, reset, closed mid-response
+  uint64_t connection_errors = 0;       // refused, reset, closed mid-response
   uint64_t timeouts = 0;
-  uint64_t protocol_errors = 0;    // malformed responses
-  uint64_t connections_opened = 0; // in the whole run, warm-up included
-  double client_cpu_s = 0;         // CPU time of the generator's threads in the window
+  uint64_t protocol_errors = 0;     // malformed responses
+  uint64_t connections_opened = 0;  // in the whole run, warm-up included
+  double client_cpu_s = 0;          // CPU time of the generator's threads in the window
   // One example message per error kind ("HTTP 500", "connection", "timeout",
   // "protocol"), e.g. the start of the server's error body.
   std::map<std::string, std::string> error_examples;

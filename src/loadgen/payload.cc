@@ -82,9 +82,7 @@ Status FillRandom(InputData& in, std::mt19937_64& rng) {
         }
         return Status::Ok();
       },
-      [&] {
-        return InvalidArgument("input \"" + in.spec.name + "\": cannot generate " + in.spec.datatype + " data");
-      });
+      [&] { return InvalidArgument("input \"" + in.spec.name + "\": cannot generate " + in.spec.datatype + " data"); });
 }
 
 template <class T>
@@ -115,13 +113,17 @@ Status AppendJsonData(const InputData& in, std::string& out) {
           } else if constexpr (std::is_same_v<T, Float16> || std::is_same_v<T, BFloat16> ||
                                std::is_floating_point_v<T>) {
             double v;
-            if constexpr (std::is_floating_point_v<T>) v = static_cast<double>(p[i]);
-            else v = static_cast<double>(p[i].ToFloat());
+            if constexpr (std::is_floating_point_v<T>)
+              v = static_cast<double>(p[i]);
+            else
+              v = static_cast<double>(p[i].ToFloat());
             if (!std::isfinite(v))
               return InvalidArgument("input \"" + in.spec.name + "\": element " + std::to_string(i) +
                                      " is not finite and JSON cannot carry it; use --binary");
-            if constexpr (std::is_same_v<T, double>) AppendNumber(out, v);
-            else AppendNumber(out, static_cast<float>(v));
+            if constexpr (std::is_same_v<T, double>)
+              AppendNumber(out, v);
+            else
+              AppendNumber(out, static_cast<float>(v));
           } else {
             AppendNumber(out, p[i]);
           }
@@ -284,8 +286,8 @@ Result<InferPayload> BuildInferPayload(const ModelMetadata& model, const Payload
       if (head.size() > max_body_bytes)
         return InvalidArgument("the JSON request body would exceed " + std::to_string(max_body_bytes) + " bytes");
     }
-    payload.inputs_described.push_back(in.spec.name + ": " + in.spec.datatype + " " + ShapeText(in.spec.shape) +
-                                       " (" + in.source + ")");
+    payload.inputs_described.push_back(in.spec.name + ": " + in.spec.datatype + " " + ShapeText(in.spec.shape) + " (" +
+                                       in.source + ")");
   }
   head.append("]");
   if (options.binary) head.append(",\"parameters\":{\"binary_data_output\":true}");
@@ -301,6 +303,7 @@ Result<InferPayload> BuildInferPayload(const ModelMetadata& model, const Payload
 Status CheckInferResponse(int status, std::string_view body, const std::string* inference_header_length) {
   auto quoted_body = [&] {
     std::string b(body.substr(0, 2000));
+    while (!b.empty() && (b.back() == '\n' || b.back() == '\r' || b.back() == ' ')) b.pop_back();
     return b.empty() ? std::string("(empty body)") : b;
   };
   if (status != 200)
@@ -319,7 +322,8 @@ Status CheckInferResponse(int status, std::string_view body, const std::string* 
   }
   const std::string_view binary_part = body.substr(json_part.size());
   json j = json::parse(json_part, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) return DataLoss("the inference response is not a JSON object: " + quoted_body());
+  if (j.is_discarded() || !j.is_object())
+    return DataLoss("the inference response is not a JSON object: " + quoted_body());
   auto outputs = j.find("outputs");
   if (outputs == j.end() || !outputs->is_array() || outputs->empty())
     return DataLoss("the inference response has no \"outputs\": " + quoted_body());

@@ -38,14 +38,14 @@ struct PayloadOptions {
   // 0: from the first --input file that covers such an input, else 1.
   int64_t batch = 0;
   std::map<std::string, std::string> input_files;  // input name -> .npy path
-  bool binary = false;   // binary tensor extension for inputs and outputs
+  bool binary = false;                             // binary tensor extension for inputs and outputs
   uint64_t seed = 1;
 };
 
 struct InferPayload {
   std::string body;
-  size_t json_bytes = 0;  // binary: length of the JSON part (Inference-Header-Content-Length)
-  int64_t batch = 1;      // inferences per request
+  size_t json_bytes = 0;                      // binary: length of the JSON part (Inference-Header-Content-Length)
+  int64_t batch = 1;                          // inferences per request
   std::vector<std::string> inputs_described;  // "x: FP32 [4,3] (random)"
   // Headers to send with the body (Content-Type, Inference-Header-Content-Length).
   std::vector<std::pair<std::string, std::string>> Headers() const;

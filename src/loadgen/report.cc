@@ -56,14 +56,10 @@ std::string TableHeader() {
 }
 
 std::string TableRow(const LevelResult& r) {
-  const std::string cells[] = {std::to_string(r.concurrency),
-                               Fixed(r.requests_per_s, 1),
-                               Fixed(r.inferences_per_s, 1),
-                               Fixed(Ms(r.latency.Quantile(0.50)), 3),
-                               Fixed(Ms(r.latency.Quantile(0.90)), 3),
-                               Fixed(Ms(r.latency.Quantile(0.99)), 3),
-                               Fixed(Ms(r.latency.max()), 3),
-                               std::to_string(r.errors())};
+  const std::string cells[] = {std::to_string(r.concurrency),          Fixed(r.requests_per_s, 1),
+                               Fixed(r.inferences_per_s, 1),           Fixed(Ms(r.latency.Quantile(0.50)), 3),
+                               Fixed(Ms(r.latency.Quantile(0.90)), 3), Fixed(Ms(r.latency.Quantile(0.99)), 3),
+                               Fixed(Ms(r.latency.max()), 3),          std::to_string(r.errors())};
   std::string out;
   for (size_t i = 0; i < 8; ++i) out += (i ? "  " : "") + Pad(cells[i], kWidth[i]);
   return out + "\n";
@@ -83,8 +79,8 @@ double ClientCpuMicrosPerRequest(const LevelResult& r) {
 std::string ClientCpuNote(const std::vector<LevelResult>& levels) {
   std::string out = "generator CPU per request:";
   for (size_t i = 0; i < levels.size(); ++i)
-    out += (i ? ", " : " ") + Fixed(ClientCpuMicrosPerRequest(levels[i]), 1) + " us (c=" +
-           std::to_string(levels[i].concurrency) + ")";
+    out += (i ? ", " : " ") + Fixed(ClientCpuMicrosPerRequest(levels[i]), 1) +
+           " us (c=" + std::to_string(levels[i].concurrency) + ")";
   return out + "\n";
 }
 

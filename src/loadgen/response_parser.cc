@@ -53,10 +53,14 @@ bool ParseHex(std::string_view s, uint64_t* out) {
   uint64_t v = 0;
   for (char c : s) {
     int d;
-    if (c >= '0' && c <= '9') d = c - '0';
-    else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
-    else if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
-    else return false;
+    if (c >= '0' && c <= '9')
+      d = c - '0';
+    else if (c >= 'a' && c <= 'f')
+      d = c - 'a' + 10;
+    else if (c >= 'A' && c <= 'F')
+      d = c - 'A' + 10;
+    else
+      return false;
     v = v * 16 + static_cast<uint64_t>(d);
   }
   *out = v;
@@ -210,8 +214,8 @@ ResponseParser::State ResponseParser::Feed(std::string_view data, size_t* consum
         }
         const size_t take = end == std::string_view::npos ? rest.size() : end;
         if (header_.size() + take > limits_.max_header_bytes)
-          return done(Fail("response header block is larger than " + std::to_string(limits_.max_header_bytes) +
-                           " bytes"));
+          return done(
+              Fail("response header block is larger than " + std::to_string(limits_.max_header_bytes) + " bytes"));
         header_.append(rest.substr(0, take));
         pos += take;
         if (end == std::string_view::npos) break;

@@ -26,8 +26,9 @@ std::pair<State, size_t> FeedInPieces(ResponseParser& p, const std::string& byte
 
 TEST(ResponseParser, ContentLengthInEveryPieceSize) {
   const std::string body = R"({"outputs":[]})";
-  const std::string response = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
-                               std::to_string(body.size()) + "\r\n\r\n" + body;
+  const std::string response =
+      "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+      "\r\n\r\n" + body;
   for (size_t step = 1; step <= response.size(); ++step) {
     ResponseParser p(/*keep_body=*/true);
     auto [state, consumed] = FeedInPieces(p, response, step);
@@ -88,8 +89,7 @@ TEST(ResponseParser, HotModeKeepsNoBodyExceptTheStartOfErrors) {
 TEST(ResponseParser, ConnectionCloseAndHttp10) {
   ResponseParser p;
   size_t consumed = 0;
-  ASSERT_EQ(p.Feed("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n", &consumed),
-            State::kComplete);
+  ASSERT_EQ(p.Feed("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n", &consumed), State::kComplete);
   EXPECT_FALSE(p.keep_alive());
   p.Reset();
   ASSERT_EQ(p.Feed("HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n", &consumed), State::kComplete);

@@ -26,9 +26,13 @@ ours_line="$(python3 -c 'import json,sys
 l=json.load(sys.stdin)["levels"][0]; m=l["latency_ms"]
 print("inferd bench: %d requests, %.0f req/s, p50 %.3f ms, p90 %.3f ms, p99 %.3f ms, errors %d, client CPU %.2f us/request" % (l["completed"], l["requests_per_s"], m["p50"], m["p90"], m["p99"], l["errors"]["total"], l["client_cpu_us_per_request"]))' <<<"$ours")"
 
-wrk_out="$(wrk -t1 -c16 -d"${seconds}s" -s "$here/post.lua" "$url")"
+wrk_out="$(/usr/bin/time -f 'cpu %U %S' wrk -t1 -c16 -d"${seconds}s" -s "$here/post.lua" "$url" 2>&1)"
 wrk_line="$(grep '^wrk:' <<<"$wrk_out")"
 wrk_rps="$(grep '^Requests/sec:' <<<"$wrk_out" | awk '{print int($2)}')"
+wrk_requests="$(sed -n 's/^wrk: \([0-9]*\) requests.*/\1/p' <<<"$wrk_out")"
+# wrk's CPU (user+sys, whole process incl. start-up) per request, comparable to inferd bench's client CPU.
+wrk_cpu="$(awk -v n="$wrk_requests" '/^cpu /{printf "%.2f", ($2 + $3) * 1e6 / n}' <<<"$wrk_out")"
+wrk_line="$wrk_line, client CPU $wrk_cpu us/request"
 
 echo "$ours_line"
 echo "$wrk_line"
