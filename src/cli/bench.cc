@@ -190,6 +190,7 @@ int RunBench(const BenchArgs& a) {
     doc["warmup_s"] = *warmup;
     doc["threads"] = *threads;
     std::cout << doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    std::cerr << ErrorDetails(results);
   } else {
     std::cout << ErrorDetails(results) << ClientCpuNote(results);
   }
