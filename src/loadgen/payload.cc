@@ -212,7 +212,7 @@ Result<InferPayload> BuildInferPayload(const ModelMetadata& model, const Payload
     for (const auto& in : model.inputs) known = known || in.name == name;
     if (!known) {
       std::string names;
-      for (const auto& in : model.inputs) names += (names.empty() ? "" : ", ") + in.name;
+      for (const auto& in : model.inputs) names.append(names.empty() ? "" : ", ").append(in.name);
       return InvalidArgument("--input " + name + "=" + file + ": the model has no input \"" + name +
                              "\" (inputs: " + names + ")");
     }
