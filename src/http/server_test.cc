@@ -103,6 +103,26 @@ TEST(HttpServer, AnswersFromAnotherThreadLater) {
   for (auto& t : workers) t.join();
 }
 
+// A handler answering at once, on the I/O thread (the response is sent
+// without another trip through the queue), several times on one connection;
+// every request carries the peer's address.
+TEST(HttpServer, AnswersInlineOnKeepAliveWithRemoteAddress) {
+  auto server = Server::StartAsync(
+      {}, [](Request&& req, Responder respond) { respond(Response::Text(200, req.remote_address + " " + req.body)); });
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  Client c((*server)->port());
+  ASSERT_TRUE(c.connected());
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(c.Send("POST", "/x", std::to_string(i)));
+    auto r = c.Read();
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, "127.0.0.1 " + std::to_string(i));
+  }
+  for (int i = 0; i < 500 && (*server)->in_flight() != 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  EXPECT_EQ((*server)->in_flight(), 0);
+}
+
 TEST(HttpServer, DroppedResponderAnswers500) {
   auto server = Server::StartAsync({}, [](Request&&, Responder respond) { Responder dropped = std::move(respond); });
   ASSERT_TRUE(server.ok());
@@ -147,7 +167,8 @@ TEST(HttpServer, ShutdownFinishesInFlightAndClosesIdle) {
   ASSERT_TRUE(busy.Send("GET", "/slow"));
   arrived.get_future().wait();
   // The fast request counts until its write completes, which may trail the client's read.
-  for (int i = 0; i < 500 && (*server)->in_flight() != 1; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  for (int i = 0; i < 500 && (*server)->in_flight() != 1; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
   EXPECT_EQ((*server)->in_flight(), 1);
   auto shutdown = std::async(std::launch::async, [&] { return (*server)->Shutdown(std::chrono::seconds(5)); });
   auto r = busy.Read();
