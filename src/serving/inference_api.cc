@@ -1,6 +1,5 @@
 #include "serving/inference_api.h"
 
-#include <charconv>
 #include <nlohmann/json.hpp>
 
 #include "serving/model_config.h"
@@ -58,11 +57,6 @@ std::vector<double> OverheadBucketsSeconds() {
           150e-6, 200e-6, 300e-6, 500e-6, 1e-3, 2e-3, 5e-3, 10e-3, 50e-3};
 }
 
-bool ParseLength(const std::string& text, uint64_t& out) {
-  if (text.empty()) return false;
-  const auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return ec == std::errc() && p == text.data() + text.size();
-}
 
 }  // namespace
 
@@ -345,11 +339,9 @@ void InferenceApi::Infer(http::Request&& request, const std::string& model, cons
 
   std::optional<uint64_t> json_length;
   if (const std::string* h = request.Header("Inference-Header-Content-Length")) {
-    uint64_t v = 0;
-    if (!ParseLength(*h, v))
-      return fail(InvalidArgument("Inference-Header-Content-Length: expected a byte count, got \"" + *h + "\""),
-                  version);
-    json_length = v;
+    auto v = ParseInferenceHeaderContentLength(*h);
+    if (!v.ok()) return fail(v.status(), version);
+    json_length = *v;
   }
   auto decoded = DecodeInferRequest(request.body, json_length, options_.decode);
   if (!decoded.ok()) return fail(decoded.status(), version);
