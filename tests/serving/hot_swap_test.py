@@ -47,6 +47,7 @@ class HotSwap(unittest.TestCase):
                                       if e["name"] == "add" and e["state"] == "READY")
                     samples.append((t, ready))
                 time.sleep(0.005)
+            conn.close()
 
         body = json.dumps({"inputs": [{"name": "x", "datatype": "FP32", "shape": [1, 4], "data": [0, 0, 0, 0]}]})
 
@@ -75,6 +76,7 @@ class HotSwap(unittest.TestCase):
                     value = data[:200]
                 with lock:
                     results.append((t0, t1, path, status, version, value))
+            conn.close()
 
         threads = [threading.Thread(target=monitor)] + [threading.Thread(target=client, args=(i,))
                                                           for i in range(CLIENTS)]

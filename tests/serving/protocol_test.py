@@ -270,10 +270,12 @@ class Protocol(unittest.TestCase):
         self.assertEqual(status, 200)
         self.assertTrue(h["content-type"].startswith("text/plain"))
         text = data.decode()
+        self.maxDiff = 2000
+        self.longMessage = False
         self.assertIn('inferd_requests_total{model="add",outcome="success",version="1"}', text)
         self.assertIn('outcome="invalid"', text)
         self.assertIn("# TYPE inferd_request_duration_seconds histogram", text)
-        self.assertIn('inferd_request_duration_seconds_bucket{le="+Inf",model="add",version="1"}', text)
+        self.assertIn('inferd_request_duration_seconds_bucket{model="add",version="1",le="+Inf"}', text)
         self.assertIn("inferd_queue_duration_seconds_count", text)
         self.assertIn("inferd_compute_duration_seconds_count", text)
         self.assertIn("inferd_batch_size_bucket", text)
@@ -296,7 +298,8 @@ class Options(unittest.TestCase):
             self.assertIn('"x"', json.loads(data)["error"])
         finally:
             self.assertEqual(server.stop(), 0)
-        self.assertIn("event=stopped", server.read_log() if not server.log.closed else open(server.log_path).read())
+        with open(server.log_path) as f:
+            self.assertIn("event=stopped", f.read())
 
 
 if __name__ == "__main__":

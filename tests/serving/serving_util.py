@@ -56,7 +56,8 @@ class Server:
             self.wait_ready(timeout)
 
     def read_log(self):
-        self.log.flush()
+        if not self.log.closed:
+            self.log.flush()
         with open(self.log_path) as f:
             return f.read()
 
