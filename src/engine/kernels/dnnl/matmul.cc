@@ -10,11 +10,16 @@
 //
 // The same kernel runs inferd.FusedMatMul(A, W, bias) (internal_ops.h): a
 // constant 2-D W and a constant [N] bias that becomes the primitive's bias.
+//
+// A constant 2-D B with no activation or Relu (and no fused sum) skips oneDNN
+// on AVX2 machines: it is packed once at load for fast::PackedGemm, which
+// oneDNN 2.6's gemm:jit matmul would otherwise re-pack on every call.
 #include <algorithm>
 #include <cstring>
 #include <unordered_map>
 
 #include "engine/kernels/dnnl/dnnl_common.h"
+#include "engine/kernels/fast/packed_gemm.h"
 #include "engine/kernels/internal_ops.h"
 #include "engine/kernels/ref/common.h"
 
@@ -29,10 +34,11 @@ constexpr int64_t kPackRows = 64;
 
 class MatMulKernel final : public Kernel {
  public:
-  MatMulKernel(Tensor const_b, PackedWeights packed, Tensor bias, Activation act, int sum_input, std::string node,
-               RefFallback fallback)
+  MatMulKernel(Tensor const_b, PackedWeights packed, fast::PackedMatrix fast_b, Tensor bias, Activation act,
+               int sum_input, std::string node, RefFallback fallback)
       : const_b_(std::move(const_b)),
         packed_(std::move(packed)),
+        fast_b_(std::move(fast_b)),
         bias_(std::move(bias)),
         act_(act),
         sum_input_(sum_input),
@@ -62,6 +68,7 @@ class MatMulKernel final : public Kernel {
 
   Tensor const_b_;  // undefined when B is dynamic
   PackedWeights packed_;
+  fast::PackedMatrix fast_b_;  // defined when runs with a 2-D B take PackedGemm
   Tensor bias_;  // FusedMatMul's [N] bias; undefined for MatMul
   Activation act_;
   int sum_input_;
@@ -133,6 +140,13 @@ Status MatMulKernel::Run(KernelContext& ctx) const {
     return FinishFused(node_, *out, sum, act_);
   }
 
+  if (pr.packed && fast_b_.defined()) {
+    ASSIGN_OR_RETURN(Tensor * out, ctx.Output(0, DType::kFloat32, out_shape));
+    fast::PackedGemm(a->data<float>(), pr.src[0], k, fast_b_, bias_.defined() ? bias_.data<float>() : nullptr,
+                     act_.kind == Activation::Kind::kRelu, out->data<float>(), n, ctx.num_threads());
+    return Status::Ok();
+  }
+
   PlanCache<Plan>::Key key = pr.src;
   key.insert(key.end(), pr.wei.begin(), pr.wei.end());
   Plan* plan = st.plans.Find(key);
@@ -189,6 +203,7 @@ Result<std::unique_ptr<Kernel>> CreateMatMul(const KernelInfo& info) {
   ASSIGN_OR_RETURN(int sum_input, ParseSumInput(info));
   Tensor const_b;
   PackedWeights packed;
+  fast::PackedMatrix fast_b;
   const Tensor* b = info.constant_input(1);
   if (b != nullptr && b->dtype() != DType::kFloat32) return Unimplemented(node + ": dnnl.matmul takes FP32 B");
   if (b != nullptr && b->rank() == 2 && b->numel() > 0) {
@@ -204,6 +219,8 @@ Result<std::unique_ptr<Kernel>> CreateMatMul(const KernelInfo& info) {
     });
     if (!st.ok()) return Unimplemented(st.message());
     ASSIGN_OR_RETURN(packed, PackedWeights::Pack(PlainDesc({k, n}), b->raw(), want));
+    if (fast::PackedGemmIsFast() && sum_input < 0 && (act.none() || act.kind == Activation::Kind::kRelu))
+      fast_b = fast::PackedMatrix::Pack(b->data<float>(), k, n, /*transposed=*/false);
   }
   Tensor bias;
   if (info.node().domain == kInternalDomain) {
@@ -213,7 +230,7 @@ Result<std::unique_ptr<Kernel>> CreateMatMul(const KernelInfo& info) {
       return Unimplemented(node + ": dnnl.matmul takes FusedMatMul with a constant 2-D W and [N] bias only");
     bias = *c;
   }
-  return std::unique_ptr<Kernel>(std::make_unique<MatMulKernel>(std::move(const_b), std::move(packed), std::move(bias),
+  return std::unique_ptr<Kernel>(std::make_unique<MatMulKernel>(std::move(const_b), std::move(packed), std::move(fast_b), std::move(bias),
                                                                 act, sum_input, node, RefFallback::Create(info)));
 }
 
