@@ -202,6 +202,70 @@ TEST(MatMulBiasFusion, LeavesABiasThatWouldBroadcastTheOutput) {
   for (const Node& n : g.nodes) EXPECT_NE(n.op_type, "FusedMatMul");
 }
 
+// Attention's packed QKV projection as PyTorch exports it: one MatMul + bias,
+// three Slices on the last axis, the query reshaped to heads, transposed and
+// divided by sqrt(head_dim).
+Graph PackedQkv() {
+  Graph g;
+  g.opsets[""] = 14;
+  g.inputs = {{"a", DType::kFloat32, std::nullopt}};
+  g.outputs = {{"q", DType::kFloat32, std::nullopt}, {"k", DType::kFloat32, std::nullopt},
+               {"v", DType::kFloat32, std::nullopt}};
+  g.initializers["w"] = Random({12, 24}, 60);
+  g.initializers["bias"] = Random({24}, 61);
+  g.initializers["eight"] = Tensor::Scalar<float>(8.f);
+  g.initializers["axes"] = Tensor::FromVector<int64_t>({-1}, {1});
+  for (int64_t i : {0, 8, 16, 24}) g.initializers["at" + std::to_string(i)] = Tensor::FromVector<int64_t>({i}, {1});
+  g.initializers["heads"] = Tensor::FromVector<int64_t>({2, 5, 2, 4}, {4});
+  g.nodes = {MakeNode("MatMul", {"a", "w"}, {"mm"}),
+             MakeNode("Add", {"bias", "mm"}, {"qkv"}),
+             MakeNode("Slice", {"qkv", "at0", "at8", "axes"}, {"q0"}),
+             MakeNode("Slice", {"qkv", "at8", "at16", "axes"}, {"k"}),
+             MakeNode("Slice", {"qkv", "at16", "at24", "axes"}, {"v"}),
+             MakeNode("Reshape", {"q0", "heads"}, {"q1"}),
+             MakeNode("Transpose", {"q1"}, {"q2"}, {{"perm", Ints({0, 2, 1, 3})}}),
+             MakeNode("Div", {"q2", "eight"}, {"q"})};
+  return g;
+}
+
+TEST(MatMulSliceSplitAndScaleIntoWeights, PackedQkvBecomesThreeProjectionsWithoutDiv) {
+  Graph g = PackedQkv();
+  ASSERT_TRUE(OptimizeGraph(g).ok());
+  int fused = 0;
+  for (const Node& n : g.nodes) {
+    fused += n.op_type == "FusedMatMul";
+    EXPECT_NE(n.op_type, "Slice");
+    EXPECT_NE(n.op_type, "Div");
+  }
+  EXPECT_EQ(fused, 3);
+  EXPECT_EQ(g.nodes.size(), 5u);  // 3 projections, Reshape, Transpose
+
+  ModelOptions plain;
+  plain.optimize = false;
+  plain.providers = {"ref"};
+  auto reference = CompiledModel::Compile(PackedQkv(), {}, plain);
+  auto optimized = CompiledModel::Compile(PackedQkv(), {}, {});
+  ASSERT_TRUE(reference.ok() && optimized.ok());
+  const Tensor a = Random({2, 5, 12}, 62);
+  auto want = (*reference)->Run({a});
+  auto got = (*optimized)->Run({a});
+  ASSERT_TRUE(want.ok() && got.ok());
+  for (size_t o = 0; o < 3; ++o) {
+    ASSERT_EQ((*want)[o].shape(), (*got)[o].shape()) << o;
+    for (int64_t i = 0; i < (*want)[o].numel(); ++i)
+      ASSERT_NEAR((*want)[o].data<float>()[i], (*got)[o].data<float>()[i], 1e-5) << "output " << o << " element " << i;
+  }
+}
+
+TEST(MatMulSliceSplitAndScaleIntoWeights, LeaveAProjectionReadWhole) {
+  Graph g = PackedQkv();
+  g.outputs.push_back({"qkv", DType::kFloat32, std::nullopt});
+  ASSERT_TRUE(OptimizeGraph(g).ok());
+  int slices = 0;
+  for (const Node& n : g.nodes) slices += n.op_type == "Slice";
+  EXPECT_EQ(slices, 3);
+}
+
 // The fast kernel of an internal op against its reference kernel, one node.
 void CompareInternalOp(const std::string& op, std::map<std::string, Attribute> attrs, const std::vector<Tensor>& inputs,
                        const std::map<int, Tensor>& constants, const std::string& want_kernel) {

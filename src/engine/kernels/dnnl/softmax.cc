@@ -58,7 +58,7 @@ class SoftmaxKernel final : public Kernel {
     }
 
     if (inner > 1 || fast::UsingAvx2()) {
-      fast::Softmax(x->data<float>(), out->data<float>(), outer, n, inner, log_);
+      fast::Softmax(x->data<float>(), out->data<float>(), outer, n, inner, log_, ctx.num_threads());
       return Status::Ok();
     }
 

@@ -22,7 +22,7 @@ Result<std::unique_ptr<Kernel>> CreateGelu(const KernelInfo& info) {
         if (x->dtype() != DType::kFloat32)
           return InvalidArgument(node + ": takes FP32, got " + std::string(DTypeName(x->dtype())));
         ASSIGN_OR_RETURN(Tensor * out, ctx.Output(0, DType::kFloat32, x->shape()));
-        Gelu(x->data<float>(), out->data<float>(), x->numel(), tanh_form);
+        Gelu(x->data<float>(), out->data<float>(), x->numel(), tanh_form, ctx.num_threads());
         return Status::Ok();
       },
       "fast.gelu"));

@@ -37,7 +37,7 @@ class LayerNormKernel final : public Kernel {
     }
     ASSIGN_OR_RETURN(Tensor * out, ctx.Output(0, DType::kFloat32, x->shape()));
     if (cols == 0) return Status::Ok();
-    LayerNormRows(x->data<float>(), s, b, out->data<float>(), x->numel() / cols, cols, eps_);
+    LayerNormRows(x->data<float>(), s, b, out->data<float>(), x->numel() / cols, cols, eps_, ctx.num_threads());
     return Status::Ok();
   }
 

@@ -101,8 +101,11 @@ void PanelAvx2(const float* a, int64_t m, int64_t lda, const PackedMatrix& b, in
   for (int64_t k0 = 0; k0 < k || k0 == 0; k0 += kb) {
     const int64_t kc = std::min(kb, k - k0);
     const Epilogue e{k0 == 0, k0 + kc >= k, relu, bias16};
-    for (int64_t i = 0; i < m; i += kMr) {
-      const int64_t mr = std::min(kMr, m - i);
+    for (int64_t i = 0, mr = 0; i < m; i += mr) {
+      // 6-row tiles; a left-over 7 or 8 rows as 4 + 3 or 4 + 4, since a
+      // 1- or 2-row tile has too few accumulators to hide the FMA latency.
+      const int64_t left = m - i;
+      mr = (left == 7 || left == 8) ? 4 : std::min(kMr, left);
       kTiles[mr](a + i * lda + k0, lda, panel + k0 * kNr, kc, c + i * ldc + col0, ldc, cols, e);
     }
     if (k == 0) break;

@@ -1,6 +1,7 @@
 #include "engine/kernels/fast/vec_math.h"
 
 #include <immintrin.h>
+#include <omp.h>
 
 #include <algorithm>
 #include <cmath>
@@ -259,26 +260,51 @@ INFERD_AVX2 void GeluAvx2(const float* x, float* y, int64_t n, bool tanh_form) {
 
 }  // namespace
 
+// Splits `rows` over up to `threads` OpenMP threads when there is enough
+// work (`row_cost` elements each) to pay for waking the team.
+template <class Fn>
+void ForRows(int64_t rows, int64_t row_cost, int threads, Fn&& fn) {
+  constexpr int64_t kMinPerThread = 16384;
+  const int64_t team = std::min<int64_t>({static_cast<int64_t>(threads), rows, rows * row_cost / kMinPerThread});
+  if (team <= 1) return fn(0, rows);
+#pragma omp parallel num_threads(static_cast<int>(team))
+  {
+    const int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
+    const int64_t begin = rows * t / nt, end = rows * (t + 1) / nt;
+    if (begin < end) fn(begin, end);
+  }
+}
+
 bool UsingAvx2() { return kAvx2; }
 
-void Softmax(const float* x, float* y, int64_t outer, int64_t n, int64_t inner, bool log) {
+void Softmax(const float* x, float* y, int64_t outer, int64_t n, int64_t inner, bool log, int threads) {
   if (outer <= 0 || n <= 0 || inner <= 0) return;
-  if (!kAvx2) return SoftmaxScalar(x, y, outer, n, inner, log);
-  if (inner == 1) return SoftmaxLastAxisAvx2(x, y, outer, n, log);
-  SoftmaxStridedAvx2(x, y, outer, n, inner, log);
+  ForRows(outer, n * inner, threads, [&](int64_t begin, int64_t end) {
+    const float* px = x + begin * n * inner;
+    float* py = y + begin * n * inner;
+    if (!kAvx2) return SoftmaxScalar(px, py, end - begin, n, inner, log);
+    if (inner == 1) return SoftmaxLastAxisAvx2(px, py, end - begin, n, log);
+    SoftmaxStridedAvx2(px, py, end - begin, n, inner, log);
+  });
 }
 
-void LayerNormRows(const float* x, const float* scale, const float* bias, float* y, int64_t rows, int64_t n,
-                   float eps) {
+void LayerNormRows(const float* x, const float* scale, const float* bias, float* y, int64_t rows, int64_t n, float eps,
+                   int threads) {
   if (rows <= 0 || n <= 0) return;
-  if (kAvx2) return LayerNormAvx2(x, scale, bias, y, rows, n, eps);
-  LayerNormScalar(x, scale, bias, y, rows, n, eps);
+  ForRows(rows, n, threads, [&](int64_t begin, int64_t end) {
+    if (kAvx2) return LayerNormAvx2(x + begin * n, scale, bias, y + begin * n, end - begin, n, eps);
+    LayerNormScalar(x + begin * n, scale, bias, y + begin * n, end - begin, n, eps);
+  });
 }
 
-void Gelu(const float* x, float* y, int64_t n, bool tanh_approximation) {
+void Gelu(const float* x, float* y, int64_t n, bool tanh_approximation, int threads) {
   if (n <= 0) return;
-  if (kAvx2) return GeluAvx2(x, y, n, tanh_approximation);
-  for (int64_t j = 0; j < n; ++j) y[j] = GeluScalar(x[j], tanh_approximation);
+  constexpr int64_t kChunk = 4096;
+  ForRows((n + kChunk - 1) / kChunk, kChunk, threads, [&](int64_t begin, int64_t end) {
+    const int64_t lo = begin * kChunk, hi = std::min(n, end * kChunk);
+    if (kAvx2) return GeluAvx2(x + lo, y + lo, hi - lo, tanh_approximation);
+    for (int64_t j = lo; j < hi; ++j) y[j] = GeluScalar(x[j], tanh_approximation);
+  });
 }
 
 }  // namespace inferd::fast

@@ -5,7 +5,8 @@
 // (the build targets baseline x86-64) and a plain scalar body otherwise. The
 // vector exp/erf are polynomial approximations good to a few ulp (exp) and
 // ~2e-7 absolute (erf); the scalar bodies use libm. Thread-safe: they touch
-// only the memory they are given; none of them threads internally.
+// only the memory they are given. Each splits its rows over up to `threads`
+// OpenMP threads when the work is large enough to pay for it.
 #pragma once
 
 #include <cstdint>
@@ -14,14 +15,15 @@ namespace inferd::fast {
 
 // Softmax (or log-softmax) over the middle axis of a contiguous
 // [outer, n, inner] array. inner == 1 is the last-axis case.
-void Softmax(const float* x, float* y, int64_t outer, int64_t n, int64_t inner, bool log);
+void Softmax(const float* x, float* y, int64_t outer, int64_t n, int64_t inner, bool log, int threads = 1);
 
 // y[r, :] = (x[r, :] - mean) / sqrt(var + eps) * scale + bias for each of
 // `rows` contiguous rows of length n. `bias` may be null.
-void LayerNormRows(const float* x, const float* scale, const float* bias, float* y, int64_t rows, int64_t n, float eps);
+void LayerNormRows(const float* x, const float* scale, const float* bias, float* y, int64_t rows, int64_t n, float eps,
+                   int threads = 1);
 
 // GELU, exact (erf) form or the tanh approximation.
-void Gelu(const float* x, float* y, int64_t n, bool tanh_approximation);
+void Gelu(const float* x, float* y, int64_t n, bool tanh_approximation, int threads = 1);
 
 // Whether the AVX2 bodies are in use (for tests and profiles).
 bool UsingAvx2();
