@@ -36,6 +36,7 @@ __attribute__((target("avx2,fma"))) void Tile(const float* a, int64_t lda, const
   __m256 acc[MR][2];
 #pragma GCC unroll 6
   for (int r = 0; r < MR; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+#pragma GCC unroll 4
   for (int64_t k = 0; k < kc; ++k) {
     const __m256 b0 = _mm256_loadu_ps(bp + k * kNr);
     const __m256 b1 = _mm256_loadu_ps(bp + k * kNr + 8);
