@@ -67,7 +67,7 @@ class MatMulKernel final : public Kernel {
   bool post_op_activation() const { return sum_input_ < 0; }
 
   Tensor const_b_;  // undefined when B is dynamic
-  PackedWeights packed_;
+  PackedWeights packed_;  // B in oneDNN's layout; undefined when fast_b_ serves every run
   fast::PackedMatrix fast_b_;  // defined when runs with a 2-D B take PackedGemm
   Tensor bias_;  // FusedMatMul's [N] bias; undefined for MatMul
   Activation act_;
@@ -209,24 +209,27 @@ Result<std::unique_ptr<Kernel>> CreateMatMul(const KernelInfo& info) {
   if (b != nullptr && b->rank() == 2 && b->numel() > 0) {
     const_b = *b;
     const int64_t k = b->dim(0), n = b->dim(1);
-    memory::desc want;
-    Status st = Guard(node, [&]() -> Status {
-      dnnl::matmul::desc desc(PlainDesc({kPackRows, k}),
-                              memory::desc({k, n}, memory::data_type::f32, memory::format_tag::any),
-                              PlainDesc({kPackRows, n}));
-      want = dnnl::matmul::primitive_desc(desc, CpuEngine()).weights_desc();
-      return Status::Ok();
-    });
-    if (!st.ok()) return Unimplemented(st.message());
-    ASSIGN_OR_RETURN(packed, PackedWeights::Pack(PlainDesc({k, n}), b->raw(), want));
-    if (fast::PackedGemmIsFast() && sum_input < 0 && (act.none() || act.kind == Activation::Kind::kRelu))
+    if (fast::PackedGemmIsFast() && sum_input < 0 && (act.none() || act.kind == Activation::Kind::kRelu)) {
+      // Every run with this B takes PackedGemm: no oneDNN copy needed.
       fast_b = fast::PackedMatrix::Pack(b->data<float>(), k, n, /*transposed=*/false);
+    } else {
+      memory::desc want;
+      Status st = Guard(node, [&]() -> Status {
+        dnnl::matmul::desc desc(PlainDesc({kPackRows, k}),
+                                memory::desc({k, n}, memory::data_type::f32, memory::format_tag::any),
+                                PlainDesc({kPackRows, n}));
+        want = dnnl::matmul::primitive_desc(desc, CpuEngine()).weights_desc();
+        return Status::Ok();
+      });
+      if (!st.ok()) return Unimplemented(st.message());
+      ASSIGN_OR_RETURN(packed, PackedWeights::Pack(PlainDesc({k, n}), b->raw(), want));
+    }
   }
   Tensor bias;
   if (info.node().domain == kInternalDomain) {
     // FusedMatMul: the fast path needs W packed and the bias constant.
     const Tensor* c = info.constant_input(2);
-    if (!packed.defined() || c == nullptr || c->dtype() != DType::kFloat32 || c->numel() != b->dim(1))
+    if ((!packed.defined() && !fast_b.defined()) || c == nullptr || c->dtype() != DType::kFloat32 || c->numel() != b->dim(1))
       return Unimplemented(node + ": dnnl.matmul takes FusedMatMul with a constant 2-D W and [N] bias only");
     bias = *c;
   }

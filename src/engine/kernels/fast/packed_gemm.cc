@@ -172,7 +172,7 @@ void PackedGemm(const float* a, int64_t m, int64_t lda, const PackedMatrix& b, c
   // Threads only when each gets enough work to pay for waking the team.
   const int64_t flops = 2 * m * b.k() * b.n();
   const int team = static_cast<int>(std::min<int64_t>(threads, panels));
-  if (team <= 1 || flops < (int64_t{1} << 20)) {
+  if (team <= 1 || flops < (int64_t{1} << 22)) {
     for (int64_t p = 0; p < panels; ++p) run(p);
     return;
   }
