@@ -7,6 +7,7 @@
 //   * otherwise an element gather along the innermost output dim.
 // Strings and invalid permutations go to the reference kernel (its errors).
 // Stateless: safe to run from many threads.
+#include <algorithm>
 #include <cstring>
 
 #include "engine/kernels/kernel.h"
@@ -56,6 +57,27 @@ Simplified Simplify(const Shape& in, const std::vector<int64_t>& perm) {
   return s;
 }
 
+// dst[b][j][i] = src[b][i][j] for [batch, r, c] floats, in 16 x 16 blocks;
+// batches and row blocks split over threads when large.
+void BlockTranspose(const float* src, float* dst, int64_t batch, int64_t r, int64_t c, int threads) {
+  constexpr int64_t kB = 16;
+  const int64_t row_blocks = (r + kB - 1) / kB;
+  const int64_t jobs = batch * row_blocks;
+  const int team = batch * r * c >= (int64_t{1} << 16) ? threads : 1;
+#pragma omp parallel for num_threads(team) schedule(static) if (team > 1)
+  for (int64_t job = 0; job < jobs; ++job) {
+    const int64_t b = job / row_blocks, i0 = (job % row_blocks) * kB;
+    const float* sb = src + b * r * c;
+    float* db = dst + b * r * c;
+    const int64_t i1 = std::min(r, i0 + kB);
+    for (int64_t j0 = 0; j0 < c; j0 += kB) {
+      const int64_t j1 = std::min(c, j0 + kB);
+      for (int64_t i = i0; i < i1; ++i)
+        for (int64_t j = j0; j < j1; ++j) db[j * r + i] = sb[i * c + j];
+    }
+  }
+}
+
 class TransposeKernel final : public Kernel {
  public:
   TransposeKernel(std::optional<std::vector<int64_t>> perm, std::unique_ptr<Kernel> ref)
@@ -101,6 +123,17 @@ class TransposeKernel final : public Kernel {
     }
     const char* src = static_cast<const char*>(x->raw());
     char* dst = static_cast<char*>(out->raw());
+    // batch x [R, C] -> batch x [C, R] (e.g. attention's key transpose): in
+    // square blocks, so both sides move whole cache lines.
+    const bool swap_last_two = (rank == 2 && s.perm[0] == 1) ||
+                               (rank == 3 && s.perm[0] == 0 && s.perm[1] == 2 && s.perm[2] == 1);
+    if (swap_last_two && elem == 4) {
+      const int64_t batch = rank == 3 ? s.dims[0] : 1;
+      const int64_t r = s.dims[rank - 2], c = s.dims[rank - 1];
+      BlockTranspose(reinterpret_cast<const float*>(src), reinterpret_cast<float*>(dst), batch, r, c,
+                     ctx.num_threads());
+      return Status::Ok();
+    }
     // The innermost output dim: a contiguous run when it is the innermost
     // input dim, else a gather with stride src_stride[rank-1].
     const int64_t inner = out_dims[rank - 1];

@@ -62,6 +62,11 @@ TEST(FastTranspose, MatchesReferenceForEveryPermutation) {
     } while (std::next_permutation(perm.begin(), perm.end()));
   }
   ExpectSameAsReference(Iota<float>({2, 3, 4}), {});  // default: reversed
+  // Blocked 2-D transposes across block edges, and attention's key layout.
+  ExpectSameAsReference(Iota<float>({37, 21}), {1, 0});
+  ExpectSameAsReference(Iota<float>({3, 20, 33}), {0, 2, 1});
+  ExpectSameAsReference(Iota<float>({128, 4, 64}), {1, 2, 0});
+  ExpectSameAsReference(Iota<int64_t>({37, 21}), {1, 0});
   ExpectSameAsReference(Iota<float>({0, 3}), {1, 0});
 }
 
