@@ -155,29 +155,41 @@ void PackedGemm(const float* a, int64_t m, int64_t lda, const PackedMatrix& b, c
                 int64_t ldc, int threads) {
   if (m <= 0 || b.n() <= 0) return;
   const int64_t panels = b.panels();
-  auto run = [&](int64_t p) {
-    alignas(32) float bias16[kNr] = {};
-    const float* pb = nullptr;
-    if (bias != nullptr) {
-      const int64_t col0 = p * kNr;
-      std::memcpy(bias16, bias + col0, static_cast<size_t>(std::min(kNr, b.n() - col0)) * sizeof(float));
-      pb = bias16;
-    }
-    if (kAvx2) {
-      PanelAvx2(a, m, lda, b, p, pb, relu, c, ldc);
-    } else {
-      PanelScalar(a, m, lda, b, p, pb, relu, c, ldc);
+  // Rows in blocks whose slice of A (rows x K floats) stays in a 256 KB
+  // share of L2 while every column panel streams past it; without this a
+  // tall A (batch 8 x 128 tokens) is re-read from L3 for each panel.
+  const int64_t mc = std::clamp<int64_t>((int64_t{64} << 10) / std::max<int64_t>(b.k(), 1) / kMr * kMr, 4 * kMr, 64 * kMr);
+  auto run = [&](int64_t p0, int64_t p1) {
+    for (int64_t i0 = 0; i0 < m; i0 += mc) {
+      // Never leave a last block of 1-2 rows: it joins this one.
+      const int64_t i1 = m - (i0 + mc) < 3 ? m : i0 + mc;
+      for (int64_t p = p0; p < p1; ++p) {
+        alignas(32) float bias16[kNr] = {};
+        const float* pb = nullptr;
+        if (bias != nullptr) {
+          const int64_t col0 = p * kNr;
+          std::memcpy(bias16, bias + col0, static_cast<size_t>(std::min(kNr, b.n() - col0)) * sizeof(float));
+          pb = bias16;
+        }
+        if (kAvx2) {
+          PanelAvx2(a + i0 * lda, i1 - i0, lda, b, p, pb, relu, c + i0 * ldc, ldc);
+        } else {
+          PanelScalar(a + i0 * lda, i1 - i0, lda, b, p, pb, relu, c + i0 * ldc, ldc);
+        }
+      }
+      if (i1 == m) break;
     }
   };
-  // Threads only when each gets enough work to pay for waking the team.
+  // Threads only when each gets enough work to pay for waking the team; each
+  // thread owns a contiguous range of column panels.
   const int64_t flops = 2 * m * b.k() * b.n();
   const int team = static_cast<int>(std::min<int64_t>(threads, panels));
-  if (team <= 1 || flops < (int64_t{1} << 22)) {
-    for (int64_t p = 0; p < panels; ++p) run(p);
-    return;
+  if (team <= 1 || flops < (int64_t{1} << 22)) return run(0, panels);
+#pragma omp parallel num_threads(team)
+  {
+    const int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
+    run(panels * t / nt, panels * (t + 1) / nt);
   }
-#pragma omp parallel for num_threads(team) schedule(static)
-  for (int64_t p = 0; p < panels; ++p) run(p);
 }
 
 }  // namespace inferd::fast
