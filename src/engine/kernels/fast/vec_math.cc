@@ -264,7 +264,7 @@ INFERD_AVX2 void GeluAvx2(const float* x, float* y, int64_t n, bool tanh_form) {
 // work (`row_cost` elements each) to pay for waking the team.
 template <class Fn>
 void ForRows(int64_t rows, int64_t row_cost, int threads, Fn&& fn) {
-  constexpr int64_t kMinPerThread = 16384;
+  constexpr int64_t kMinPerThread = 65536;  // ~20 us: below that a fork-join costs more than it saves
   const int64_t team = std::min<int64_t>({static_cast<int64_t>(threads), rows, rows * row_cost / kMinPerThread});
   if (team <= 1) return fn(0, rows);
 #pragma omp parallel num_threads(static_cast<int>(team))
