@@ -88,6 +88,7 @@ class RequestSax {
 
   // `prescan`: data arrays parsed ahead (may be null).
   RequestSax(ParsedRequest* out, const Prescan* prescan) : out_(out), prescan_(prescan) {
+    stack_.reserve(8);
     stack_.push_back({Ctx::kRoot});
   }
 
@@ -406,6 +407,7 @@ class RequestSax {
 
   // Feeds a prescanned array's inner events (nlohmann delivers its `[]`).
   bool ReplayArray(const std::vector<JsonScalar>& events) {
+    scalars_.reserve(events.size());
     for (size_t k = 1; k + 1 < events.size(); ++k) {
       const JsonScalar& ev = events[k];
       const bool ok = ev.kind == JsonScalar::Kind::kOpen    ? Start(false)
