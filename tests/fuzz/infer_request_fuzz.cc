@@ -46,7 +46,8 @@ void RoundTrip(const inferd::serving::InferRequest& req, bool binary) {
   auto enc = EncodeInferResponse("m", "1", asked, req.inputs);
   if (!enc.ok()) return;  // non-UTF-8 BYTES cannot be JSON: an error, not a bug
   const size_t json_len = enc->json_length ? *enc->json_length : enc->body.size();
-  auto doc = nlohmann::json::parse(enc->body.begin(), enc->body.begin() + static_cast<std::ptrdiff_t>(json_len), nullptr, false);
+  auto doc = nlohmann::json::parse(enc->body.begin(), enc->body.begin() + static_cast<std::ptrdiff_t>(json_len),
+                                   nullptr, false);
   if (doc.is_discarded()) {
     // Only the bare NaN/Infinity tokens may make the response non-strict JSON.
     Check(!binary && (enc->body.find("NaN") != std::string::npos || enc->body.find("Infinity") != std::string::npos),
