@@ -82,6 +82,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void Run() {
     beast::error_code ec;
     stream_.socket().set_option(tcp::no_delay(true), ec);
+    // Once per connection, not per request (it is a system call).
+    const auto remote = stream_.socket().remote_endpoint(ec);
+    if (!ec) remote_address_ = remote.address().to_string();
     {
       std::lock_guard lock(shared_.mu);
       if (++shared_.registered % 64 == 0)
@@ -123,6 +126,15 @@ class Session : public std::enable_shared_from_this<Session> {
       shared_.in_flight.fetch_add(1, std::memory_order_relaxed);
       return Send(Response::Error(413, message), false, false);
     }
+    if (ec == bhttp::error::header_limit) {
+      shared_.in_flight.fetch_add(1, std::memory_order_relaxed);
+      return Send(Response::Error(431, "request headers are larger than the server's cap of 8 KiB"), false, false);
+    }
+    if (ec.category() == beast::error_code(bhttp::error::bad_method).category() && ec != bhttp::error::partial_message) {
+      // Malformed HTTP: say what was wrong, then close (the stream cannot be resynchronised).
+      shared_.in_flight.fetch_add(1, std::memory_order_relaxed);
+      return Send(Response::Error(400, "malformed HTTP request: " + ec.message()), false, false);
+    }
     if (ec) return Close();
     stream_.expires_never();
     shared_.in_flight.fetch_add(1, std::memory_order_relaxed);
@@ -135,15 +147,15 @@ class Session : public std::enable_shared_from_this<Session> {
     for (const auto& field : msg)
       req.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
     req.body = std::move(msg.body());
-    beast::error_code rec;
-    const auto remote = stream_.socket().remote_endpoint(rec);
-    if (!rec) req.remote_address = remote.address().to_string();
+    req.remote_address = remote_address_;
     const bool keep_alive = msg.keep_alive();
     const bool head = msg.method() == bhttp::verb::head;
     if (!ParseTarget(req)) return Send(Response::Error(400, "malformed request target"), keep_alive, head);
     auto self = shared_from_this();
+    // dispatch: a handler answering at once, on this strand, sends without
+    // another trip through the I/O queue; from other threads it is a post.
     Responder responder([self, keep_alive, head](Response r) {
-      net::post(self->stream_.get_executor(), [self, r = std::move(r), keep_alive, head]() mutable {
+      net::dispatch(self->stream_.get_executor(), [self, r = std::move(r), keep_alive, head]() mutable {
         self->Send(std::move(r), keep_alive, head);
       });
     });
@@ -208,6 +220,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   Shared& shared_;
   bool idle_ = false;  // waiting for a request (touched only on the strand)
+  std::string remote_address_;
 };
 
 }  // namespace

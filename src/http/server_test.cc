@@ -30,6 +30,10 @@ class Client {
   ~Client() { ::close(fd_); }
   bool connected() const { return connected_; }
 
+  bool SendRaw(const std::string& bytes) {
+    return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size());
+  }
+
   bool Send(const std::string& method, const std::string& path, const std::string& body = "") {
     std::string req = method + " " + path + " HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(body.size()) +
                       "\r\n\r\n" + body;
@@ -103,6 +107,26 @@ TEST(HttpServer, AnswersFromAnotherThreadLater) {
   for (auto& t : workers) t.join();
 }
 
+// A handler answering at once, on the I/O thread (the response is sent
+// without another trip through the queue), several times on one connection;
+// every request carries the peer's address.
+TEST(HttpServer, AnswersInlineOnKeepAliveWithRemoteAddress) {
+  auto server = Server::StartAsync(
+      {}, [](Request&& req, Responder respond) { respond(Response::Text(200, req.remote_address + " " + req.body)); });
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  Client c((*server)->port());
+  ASSERT_TRUE(c.connected());
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(c.Send("POST", "/x", std::to_string(i)));
+    auto r = c.Read();
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, "127.0.0.1 " + std::to_string(i));
+  }
+  for (int i = 0; i < 500 && (*server)->in_flight() != 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  EXPECT_EQ((*server)->in_flight(), 0);
+}
+
 TEST(HttpServer, DroppedResponderAnswers500) {
   auto server = Server::StartAsync({}, [](Request&&, Responder respond) { Responder dropped = std::move(respond); });
   ASSERT_TRUE(server.ok());
@@ -127,6 +151,29 @@ TEST(HttpServer, BodyOverTheCapNamesCapAndHint) {
   EXPECT_NE(r.body.find("--max-request-bytes"), std::string::npos) << r.body;
 }
 
+TEST(HttpServer, MalformedRequestsGetAnErrorNotASilentClose) {
+  auto server = Server::Start({}, [](const Request&) { return Response::Text(200, "ok"); });
+  ASSERT_TRUE(server.ok());
+  {
+    Client c((*server)->port());
+    ASSERT_TRUE(c.SendRaw("GET /x HTTP/1.1\r\nHost x\r\n\r\n"));  // header line without a colon
+    auto r = c.Read();
+    EXPECT_EQ(r.status, 400);
+    EXPECT_NE(r.body.find("malformed HTTP request"), std::string::npos) << r.body;
+    EXPECT_TRUE(c.ClosedByPeer());
+  }
+  {
+    Client c((*server)->port());
+    ASSERT_TRUE(c.SendRaw("GET /x HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(20000, 'a') + "\r\n\r\n"));
+    EXPECT_EQ(c.Read().status, 431);
+  }
+  {
+    Client c((*server)->port());  // the server keeps answering well-formed requests
+    ASSERT_TRUE(c.Send("GET", "/x"));
+    EXPECT_EQ(c.Read().status, 200);
+  }
+}
+
 TEST(HttpServer, ShutdownFinishesInFlightAndClosesIdle) {
   std::promise<void> arrived;
   std::thread worker;
@@ -147,7 +194,8 @@ TEST(HttpServer, ShutdownFinishesInFlightAndClosesIdle) {
   ASSERT_TRUE(busy.Send("GET", "/slow"));
   arrived.get_future().wait();
   // The fast request counts until its write completes, which may trail the client's read.
-  for (int i = 0; i < 500 && (*server)->in_flight() != 1; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  for (int i = 0; i < 500 && (*server)->in_flight() != 1; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
   EXPECT_EQ((*server)->in_flight(), 1);
   auto shutdown = std::async(std::launch::async, [&] { return (*server)->Shutdown(std::chrono::seconds(5)); });
   auto r = busy.Read();
