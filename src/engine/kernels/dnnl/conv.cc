@@ -161,6 +161,7 @@ class ConvKernel final : public Kernel {
     memory weights, bias;
     memory w_user;       // dynamic W: plain, over this run's tensor
     dnnl::reorder w_in;  // dynamic W in another layout: reordered every run
+    std::unordered_map<int, memory> args;  // the primitive's arguments (built once: no per-run allocation)
   };
   struct State : DnnlState {
     PlanCache<Plan> plans;
@@ -221,6 +222,8 @@ Result<ConvKernel::Plan> ConvKernel::MakePlan(const Shape& x, const Geometry& g,
       p.bias = c_.const_bias.defined() ? WrapMemory(pd.bias_desc(), c_.const_bias.raw())
                                        : memory(pd.bias_desc(), CpuEngine(), nullptr);
     }
+    p.args = {{DNNL_ARG_SRC, p.src}, {DNNL_ARG_WEIGHTS, p.weights}, {DNNL_ARG_DST, p.dst}};
+    if (c_.has_bias) p.args.emplace(DNNL_ARG_BIAS, p.bias);
     return Status::Ok();
   });
   if (!st.ok()) return st;
@@ -344,13 +347,8 @@ Status ConvKernel::Run(KernelContext& ctx) const {
         std::memcpy(out->raw(), sum->raw(), out->nbytes());
       }
     }
-    std::unordered_map<int, memory> args{
-        {DNNL_ARG_SRC, plan->src}, {DNNL_ARG_WEIGHTS, plan->weights}, {DNNL_ARG_DST, plan->dst}};
-    if (c_.has_bias) {
-      if (b != nullptr && !c_.const_bias.defined()) plan->bias.set_data_handle(b->raw());
-      args.emplace(DNNL_ARG_BIAS, plan->bias);
-    }
-    plan->conv.execute(s, args);
+    if (c_.has_bias && b != nullptr && !c_.const_bias.defined()) plan->bias.set_data_handle(b->raw());
+    plan->conv.execute(s, plan->args);
     if (plan->dst_out) plan->dst_out.execute(s, plan->dst, plan->dst_user);
     s.wait();
     return Status::Ok();
