@@ -2,6 +2,8 @@
 // graphs compiled with the layout pass against the reference kernels.
 #include "engine/kernels/dnnl/layout.h"
 
+#include <set>
+
 #include "engine/kernels/dnnl/oracle_test_util.h"
 #include "engine/passes/dnnl_passes.h"
 
@@ -50,9 +52,10 @@ TEST(LayoutReorder, RejectsChannelsTheBlockDoesNotDivide) {
 }
 
 // The same graph, optimized with blocked layouts (dnnl) and run by the
-// reference kernels unoptimized.
-void CompareBlocked(const Graph& g, const std::vector<Tensor>& inputs, const std::string& what,
-                    size_t min_reorders = 0) {
+// reference kernels unoptimized. `kernels` (if given) receives the names of
+// the kernels the blocked models used.
+void CompareBlocked(const Graph& g, const std::vector<Tensor>& inputs, const std::string& what, size_t min_reorders = 0,
+                    std::set<std::string>* kernels = nullptr) {
   ModelOptions ref_options;
   ref_options.optimize = false;
   ref_options.providers = {"ref"};
@@ -70,6 +73,8 @@ void CompareBlocked(const Graph& g, const std::vector<Tensor>& inputs, const std
     EXPECT_GT(marked, 0u) << what << ": no node was put in a blocked region";
     auto fast = CompileOrDie(blocked_graph, {});
     ASSERT_TRUE(fast) << what;
+    for (size_t i = 0; kernels != nullptr && i < fast->num_steps(); ++i)
+      kernels->insert(std::string(fast->step_kernel_name(i)));
     auto want = (*oracle)->Run(inputs);
     ASSERT_TRUE(want.ok()) << what << ": " << want.status().ToString();
     auto ctx = fast->NewRunContext();
@@ -127,7 +132,11 @@ TEST(BlockedLayout, SmallCnnMatchesTheReferenceKernels) {
   };
   Graph g = MakeGraph(nodes, c);
   g.outputs.push_back({"bn", DType::kFloat32, std::nullopt});  // a blocked value that is also an output
-  CompareBlocked(g, RuntimeInputs(c), "small cnn", 2);
+  std::set<std::string> kernels;
+  CompareBlocked(g, RuntimeInputs(c), "small cnn", 2, &kernels);
+  EXPECT_TRUE(kernels.count("ref.blocked")) << "the Softsign Conv runs on plain copies";
+  EXPECT_TRUE(kernels.count("dnnl.to_plain"));
+  EXPECT_TRUE(kernels.count("dnnl.conv"));
 }
 
 // A Conv on a pooled [N, C, 1, 1] tensor added to a full feature map: the
