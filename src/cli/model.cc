@@ -1,7 +1,7 @@
 // `inferd model ...`: the model registry from the command line.
 //
 //   push NAME FILE [--alias A]... [--tag k=v]... [--metric k=v]... [--parent V]
-//        [--note TEXT] [--dataset TEXT] [--param k=v]...
+//        [--note TEXT] [--dataset TEXT] [--param k=v]... [--config serving.yaml]
 //   list | versions NAME | show NAME[:V|@A] | diff NAME V1 V2 | log [NAME]   (--json)
 //   alias set NAME ALIAS VERSION | alias rm NAME ALIAS
 //   tag NAME:V k=v | metric NAME:V k=v | pull NAME[:V|@A] OUT | rm NAME:V [--force]
@@ -22,6 +22,7 @@
 #include "registry/diff.h"
 #include "registry/http_api.h"
 #include "registry/registry.h"
+#include "serving/model_config.h"
 
 namespace inferd::cli {
 namespace {
@@ -33,7 +34,7 @@ struct ModelArgs {
   std::string root;
   bool json = false;
   // push
-  std::string name, file, note, dataset;
+  std::string name, file, note, dataset, config;
   std::vector<std::string> aliases, tags, metrics, params;
   int64_t parent = 0;
   // references and other positionals
@@ -86,6 +87,23 @@ Result<ModelRef> VersionRef(const std::string& text) {
   return ref;
 }
 
+// The --config file, bounded so a wrong path (a model, a log) is refused
+// with a clear message instead of read whole.
+Result<std::string> ReadConfigFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return NotFound("--config: cannot open \"" + path + "\"");
+  std::string text;
+  char buf[4096];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+    text.append(buf, static_cast<size_t>(in.gcount()));
+    if (text.size() > registry::kMaxServingConfigBytes)
+      return InvalidArgument("--config: \"" + path + "\" is larger than " +
+                             std::to_string(registry::kMaxServingConfigBytes) +
+                             " bytes; a serving config is a short YAML file");
+  }
+  return text;
+}
+
 int Push(const ModelArgs& a) {
   registry::PushRequest req;
   req.name = a.name;
@@ -111,8 +129,15 @@ int Push(const ModelArgs& a) {
     if (!kv.ok()) return ReportError(kv.status());
     req.params[kv->first] = kv->second;
   }
-  // Validate names before creating the registry folder.
+  // Validate names and the serving config before creating the registry folder.
   if (Status s = registry::ValidateModelName(req.name); !s.ok()) return ReportError(s);
+  if (!a.config.empty()) {
+    auto text = ReadConfigFile(a.config);
+    if (!text.ok()) return ReportError(text.status());
+    auto parsed = serving::ParseModelConfigYaml(*text, a.config);
+    if (!parsed.ok()) return ReportError(parsed.status());
+    req.serving_config = std::move(*text);
+  }
   auto reg = OpenRegistry(a, /*create=*/true);
   if (!reg.ok()) return ReportError(reg.status());
   auto v = (*reg)->Push(req);
@@ -246,6 +271,7 @@ Verb AddModelVerb(CLI::App& app) {
   push->add_option("--note", args->note, "Free text");
   push->add_option("--dataset", args->dataset, "Data set it was trained on (lineage)");
   push->add_option("--param", args->params, "key=value training parameter (lineage, repeatable)");
+  push->add_option("--config", args->config, "Serving config (YAML: batching, version policy, threads), validated");
   json_flag(push);
 
   CLI::App* list = model->add_subcommand("list", "Models with their version counts and aliases");

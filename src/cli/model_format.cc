@@ -127,6 +127,18 @@ std::string FormatVersion(const registry::VersionRecord& v) {
     out += "\nmetrics:\n";
     for (const auto& [k, val] : v.metrics) out += "  " + k + " = " + MetricText(val) + "\n";
   }
+  if (v.serving_config.empty()) {
+    out += "\nserving config: - (serving defaults)\n";
+  } else {
+    out += "\nserving config:\n";
+    size_t start = 0;
+    while (start < v.serving_config.size()) {
+      size_t end = v.serving_config.find('\n', start);
+      if (end == std::string::npos) end = v.serving_config.size();
+      out += "  " + v.serving_config.substr(start, end - start) + "\n";
+      start = end + 1;
+    }
+  }
   return out;
 }
 

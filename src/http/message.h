@@ -4,6 +4,7 @@
 // which the server streams without reading it all into memory.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -49,6 +50,8 @@ struct Request {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   std::string remote_address;
+  // When the whole request had been read (the start of server-side time).
+  std::chrono::steady_clock::time_point received;
 
   // Case-insensitive; nullptr when absent.
   const std::string* Header(std::string_view name) const;

@@ -3,7 +3,9 @@
 namespace inferd::registry {
 namespace {
 
-constexpr int kSchemaVersion = 1;
+// 1: the first catalog. 2: versions.serving_config (the YAML stored with a
+// version; NULL when none). Older catalogs are migrated on open.
+constexpr int kSchemaVersion = 2;
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -30,6 +32,7 @@ CREATE TABLE IF NOT EXISTS versions(
   note TEXT NOT NULL,
   parent_version INTEGER,
   lineage TEXT NOT NULL,
+  serving_config TEXT,
   UNIQUE(model_id, number));
 CREATE TABLE IF NOT EXISTS aliases(
   model_id INTEGER NOT NULL REFERENCES models(id),
@@ -56,7 +59,7 @@ CREATE INDEX IF NOT EXISTS audit_model ON audit(model, id);
 
 constexpr const char* kVersionColumns =
     "v.id, m.name, v.number, v.sha256, v.size, v.opset, v.opsets, v.producer, v.ir_version, v.signature, v.ops, "
-    "v.created_at, v.user, v.command_line, v.note, v.parent_version, v.lineage";
+    "v.created_at, v.user, v.command_line, v.note, v.parent_version, v.lineage, v.serving_config";
 
 nlohmann::json ParseJson(const std::string& text) {
   return nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
@@ -87,6 +90,7 @@ VersionRecord ReadVersion(const Statement& s) {
   v.note = s.Text(14);
   if (!s.IsNull(15)) v.parent = s.Int(15);
   v.lineage = ParseJson(s.Text(16));
+  if (!s.IsNull(17)) v.serving_config = s.Text(17);
   return v;
 }
 
@@ -99,22 +103,38 @@ Result<std::unique_ptr<Catalog>> Catalog::Open(const std::string& path, int busy
   return catalog;
 }
 
-Status Catalog::CreateSchema() {
-  // The meta table is missing on a fresh file; an error preparing means "create".
+// The stored schema version; nullopt on a fresh file (no meta table yet).
+Result<std::optional<int64_t>> Catalog::SchemaVersion() {
   auto probe = db_->Prepare("SELECT value FROM meta WHERE key='schema_version'");
-  if (probe.ok()) {
-    auto has = probe->Step();
-    if (has.ok() && *has) {
-      if (probe->Int(0) != kSchemaVersion)
-        return FailedPrecondition("catalog \"" + db_->path() + "\" has schema version " + probe->Text(0) +
-                                  "; this inferd understands version " + std::to_string(kSchemaVersion));
-      return Status::Ok();
-    }
-  }
+  if (!probe.ok()) return std::optional<int64_t>();  // no meta table: a fresh file
+  ASSIGN_OR_RETURN(bool has, probe->Step());
+  if (!has) return std::optional<int64_t>();
+  return std::optional<int64_t>(probe->Int(0));
+}
+
+Status Catalog::CreateSchema() {
+  ASSIGN_OR_RETURN(auto version, SchemaVersion());
+  if (version && *version == kSchemaVersion) return Status::Ok();
+  // Create or migrate under the write lock; another process may have done it
+  // meanwhile, so look again inside the transaction.
   ASSIGN_OR_RETURN(auto tx, Begin());
-  RETURN_IF_ERROR(db_->Exec(kSchema));
-  RETURN_IF_ERROR(db_->Exec("INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', '" +
-                            std::to_string(kSchemaVersion) + "')"));
+  ASSIGN_OR_RETURN(version, SchemaVersion());
+  if (version && *version > kSchemaVersion)
+    return FailedPrecondition("catalog \"" + db_->path() + "\" has schema version " + std::to_string(*version) +
+                              "; this inferd understands versions up to " + std::to_string(kSchemaVersion) +
+                              " (a newer inferd wrote it; upgrade this one)");
+  if (version && *version < 1)
+    return FailedPrecondition("catalog \"" + db_->path() + "\" has an unknown schema version " +
+                              std::to_string(*version));
+  if (!version) {
+    RETURN_IF_ERROR(db_->Exec(kSchema));
+    RETURN_IF_ERROR(db_->Exec("INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', '" +
+                              std::to_string(kSchemaVersion) + "')"));
+    return tx->Commit();
+  }
+  if (*version == 1) RETURN_IF_ERROR(db_->Exec("ALTER TABLE versions ADD COLUMN serving_config TEXT"));
+  RETURN_IF_ERROR(db_->Exec("UPDATE meta SET value='" + std::to_string(kSchemaVersion) +
+                            "' WHERE key='schema_version'"));
   return tx->Commit();
 }
 
@@ -186,8 +206,8 @@ Result<std::vector<ModelSummary>> Catalog::ListModels() {
 Result<int64_t> Catalog::InsertVersion(int64_t model_id, const VersionRecord& v) {
   ASSIGN_OR_RETURN(
       auto s, db_->Prepare("INSERT INTO versions(model_id, number, sha256, size, opset, opsets, producer, ir_version, "
-                           "signature, ops, created_at, user, command_line, note, parent_version, lineage) "
-                           "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+                           "signature, ops, created_at, user, command_line, note, parent_version, lineage, serving_config) "
+                           "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
   s.Bind(1, model_id).Bind(2, v.number).Bind(3, v.sha256).Bind(4, v.size).Bind(5, v.opset);
   s.Bind(6, nlohmann::json(v.opsets).dump()).Bind(7, v.producer).Bind(8, v.ir_version);
   s.Bind(9, v.signature.dump()).Bind(10, nlohmann::json(v.ops).dump()).Bind(11, v.created_at);
@@ -197,6 +217,10 @@ Result<int64_t> Catalog::InsertVersion(int64_t model_id, const VersionRecord& v)
   else
     s.BindNull(15);
   s.Bind(16, v.lineage.dump());
+  if (v.serving_config.empty())
+    s.BindNull(17);
+  else
+    s.Bind(17, v.serving_config);
   RETURN_IF_ERROR(s.Run());
   return db_->LastInsertRowId();
 }

@@ -69,6 +69,7 @@ class Catalog {
  private:
   explicit Catalog(std::unique_ptr<Database> db) : db_(std::move(db)) {}
   Status CreateSchema();
+  Result<std::optional<int64_t>> SchemaVersion();
   Status FillAnnotations(VersionRecord& v);
   std::unique_ptr<Database> db_;
 };

@@ -78,6 +78,7 @@ nlohmann::json DiffVersions(const VersionRecord& a, const VersionRecord& b) {
   d["tags"] = DiffMaps(a.tags, b.tags, false);
   d["producer"] = {{"a", a.producer}, {"b", b.producer}};
   d["lineage"] = {{"a", a.lineage}, {"b", b.lineage}};
+  d["serving_config"] = {{"a", a.serving_config}, {"b", b.serving_config}, {"same", a.serving_config == b.serving_config}};
   return d;
 }
 
@@ -122,6 +123,8 @@ std::vector<std::string> DescribeDiff(const nlohmann::json& d) {
   }
   if (d["producer"]["a"] != d["producer"]["b"])
     lines.push_back("producer: " + Short(d["producer"]["a"]) + " -> " + Short(d["producer"]["b"]));
+  if (d.contains("serving_config") && !d["serving_config"]["same"].get<bool>())
+    lines.push_back("serving config: differs (see: inferd model show)");
   return lines;
 }
 

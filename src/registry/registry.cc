@@ -121,6 +121,11 @@ Result<VersionRecord> Registry::Push(const PushRequest& req) {
   for (const auto& [k, v] : req.metrics) RETURN_IF_ERROR(ValidateKey("metric", k));
   for (const auto& [k, v] : req.params) RETURN_IF_ERROR(ValidateKey("param", k));
   if (req.parent && *req.parent <= 0) return InvalidArgument("parent version must be a positive integer");
+  if (req.serving_config.size() > kMaxServingConfigBytes)
+    return InvalidArgument("serving config is " + std::to_string(req.serving_config.size()) + " bytes; the limit is " +
+                           std::to_string(kMaxServingConfigBytes));
+  if (req.serving_config.find('\0') != std::string::npos)
+    return InvalidArgument("serving config must be text (it holds a NUL byte)");
   if (req.parent) RETURN_IF_ERROR(Get(req.name, *req.parent).status().WithContext("--parent"));
 
   auto staged_or = store_->Stage(req.file);
@@ -146,6 +151,7 @@ Result<VersionRecord> Registry::Push(const PushRequest& req) {
   v.command_line = options_.command_line;
   v.note = req.note;
   v.parent = req.parent;
+  v.serving_config = req.serving_config;
   v.lineage = {{"parent", req.parent ? nlohmann::json(*req.parent) : nlohmann::json(nullptr)},
                {"dataset", req.dataset.empty() ? nlohmann::json(nullptr) : nlohmann::json(req.dataset)},
                {"params", req.params},

@@ -52,7 +52,13 @@ struct PushRequest {
   std::string note;
   std::string dataset;
   std::map<std::string, std::string> params;
+  // Serving config (YAML text), stored as given: the registry does not parse
+  // it (serving does; `inferd model push --config` validates it first).
+  std::string serving_config;
 };
+
+// Largest serving config a version may carry.
+inline constexpr size_t kMaxServingConfigBytes = 64 * 1024;
 
 class Registry {
  public:

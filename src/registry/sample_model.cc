@@ -6,7 +6,9 @@
 
 namespace inferd::registry {
 
-Status WriteSampleModel(const std::string& path, int64_t num_elements, uint64_t seed) {
+namespace {
+
+Status WriteModel(const std::string& path, int64_t num_elements, uint64_t seed, bool batched) {
   if (num_elements <= 0) return InvalidArgument("sample model needs at least one element");
   onnx::ModelProto model;
   model.set_ir_version(8);
@@ -20,6 +22,7 @@ Status WriteSampleModel(const std::string& path, int64_t num_elements, uint64_t 
     v->set_name(name);
     auto* t = v->mutable_type()->mutable_tensor_type();
     t->set_elem_type(onnx::TensorProto::FLOAT);
+    if (batched) t->mutable_shape()->add_dim()->set_dim_param("batch");
     t->mutable_shape()->add_dim()->set_dim_value(num_elements);
   };
   add_value(g->add_input(), "X");
@@ -47,6 +50,16 @@ Status WriteSampleModel(const std::string& path, int64_t num_elements, uint64_t 
   out.close();
   if (!out) return Internal("cannot write sample model \"" + path + "\"");
   return Status::Ok();
+}
+
+}  // namespace
+
+Status WriteSampleModel(const std::string& path, int64_t num_elements, uint64_t seed) {
+  return WriteModel(path, num_elements, seed, /*batched=*/false);
+}
+
+Status WriteBatchedSampleModel(const std::string& path, int64_t num_elements, uint64_t seed) {
+  return WriteModel(path, num_elements, seed, /*batched=*/true);
 }
 
 }  // namespace inferd::registry

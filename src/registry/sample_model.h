@@ -12,5 +12,8 @@
 namespace inferd::registry {
 
 Status WriteSampleModel(const std::string& path, int64_t num_elements, uint64_t seed);
+// The same with a batch dimension: X and Y are FP32 ["batch", num_elements]
+// (a symbolic first dimension, so the model can be batched), W broadcasts.
+Status WriteBatchedSampleModel(const std::string& path, int64_t num_elements, uint64_t seed);
 
 }  // namespace inferd::registry

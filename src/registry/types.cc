@@ -35,6 +35,7 @@ nlohmann::json ToJson(const VersionRecord& v) {
   j["tags"] = v.tags;
   j["metrics"] = v.metrics;
   j["aliases"] = v.aliases;
+  j["serving_config"] = v.serving_config.empty() ? nlohmann::json(nullptr) : nlohmann::json(v.serving_config);
   return j;
 }
 

@@ -34,6 +34,9 @@ struct VersionRecord {
   std::map<std::string, std::string> tags;
   std::map<std::string, double> metrics;
   std::vector<std::string> aliases;  // aliases pointing here
+  // How to serve it (YAML, see serving/model_config.h), stored as pushed;
+  // empty when it was pushed without one. Fixed at push time like the rest.
+  std::string serving_config;
   std::string path;                  // the artifact file
 };
 

@@ -13,9 +13,11 @@
 // uses RunInline.
 //
 // Threads: Submit, RunInline, queue_depth and Drain may be called from any
-// thread. `done` is called exactly once for every accepted job, from an
-// instance thread (or from Submit/Drain's thread for a job that expired
-// or was refused after acceptance); it must not block for long.
+// thread. `done` is called exactly once for every accepted job, from one of
+// the batcher's threads (an instance, or its timer thread for a job whose
+// deadline passed in the queue), or from Submit's thread for a job accepted
+// already past its deadline; it must not block for long. The batcher may be
+// destroyed from `done` (its threads then finish the queue on their own).
 #pragma once
 
 #include <chrono>
@@ -89,13 +91,14 @@ class DynamicBatcher {
   Status Submit(Job job);
 
   // Runs on the caller's thread with a pooled RunContext (no queue).
+  // UNAVAILABLE once draining; Drain waits for inline runs too.
   Result<std::vector<Tensor>> RunInline(const std::vector<Tensor>& inputs, RunObserver* observer = nullptr);
 
   // Stops accepting and returns when every accepted job has completed.
   void Drain();
 
   int64_t queue_depth() const;
-  int64_t in_flight() const;  // accepted and not yet completed
+  int64_t in_flight() const;  // accepted and not yet completed (RunInline calls included)
   const BatchingConfig& config() const;
 
  private:

@@ -91,6 +91,27 @@ TEST(RegistryCli, FullWorkflow) {
   EXPECT_NE(r.out.find("1 -> 2"), std::string::npos) << r.out;
   EXPECT_EQ(Cli("check " + reg).code, 0);
 
+  // A serving config is validated before anything is stored, then shown.
+  {
+    std::ofstream(tmp.path() + "/bad.yaml") << "max_batch_size: 8\nthreads: many\n";
+    r = Cli("push " + reg + "fraud " + a + " --config " + tmp.path() + "/bad.yaml");
+    EXPECT_EQ(r.code, 1);
+    EXPECT_NE(r.out.find("bad.yaml:2: threads: expected a non-negative integer, got \"many\""), std::string::npos)
+        << r.out;
+    std::ofstream(tmp.path() + "/good.yaml") << "max_batch_size: 8\nversion_policy: {latest: 2}\n";
+    r = Cli("push " + reg + "fraud " + a + " --config " + tmp.path() + "/good.yaml");
+    ASSERT_EQ(r.code, 0) << r.out;
+    EXPECT_NE(r.out.find("pushed fraud:3"), std::string::npos) << r.out;  // the bad push took no number
+    r = Cli("show " + reg + "fraud:3");
+    EXPECT_NE(r.out.find("serving config:\n  max_batch_size: 8\n  version_policy: {latest: 2}\n"), std::string::npos)
+        << r.out;
+    r = Cli("show " + reg + "fraud:3 --json");
+    EXPECT_EQ(nlohmann::json::parse(r.out)["serving_config"], "max_batch_size: 8\nversion_policy: {latest: 2}\n");
+    r = Cli("push " + reg + "fraud " + a + " --config " + tmp.path() + "/missing.yaml");
+    EXPECT_EQ(r.code, 1);
+    EXPECT_NE(r.out.find("cannot open"), std::string::npos) << r.out;
+  }
+
   // INFERD_REGISTRY picks the root when --registry is absent.
   ::setenv("INFERD_REGISTRY", (tmp.path() + "/reg").c_str(), 1);
   r = Cli("versions fraud");

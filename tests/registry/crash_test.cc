@@ -140,7 +140,7 @@ TEST(RegistryCrash, SixtyRandomKillsDuringPushes) {
   auto last = (*reg)->Versions("crashy");
   const std::string model = tmp.path() + "/final.onnx";
   ASSERT_TRUE(WriteSampleModel(model, 64, 7).ok());
-  auto v = (*reg)->Push(PushRequest{"crashy", model, {}, {}, {}, std::nullopt, "", "", {}});
+  auto v = (*reg)->Push(PushRequest{"crashy", model, {}, {}, {}, std::nullopt, "", "", {}, ""});
   ASSERT_TRUE(v.ok()) << v.status().ToString();
   if (last.ok() && !last->empty()) {
     EXPECT_GT(v->number, last->back().number);

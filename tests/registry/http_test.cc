@@ -44,6 +44,7 @@ class RegistryHttp : public ::testing::Test {
     ASSERT_TRUE(v1.ok()) << v1.status().ToString();
     sha_ = v1->sha256;
     req.aliases.clear();
+    req.serving_config = "max_batch_size: 8\n";
     ASSERT_TRUE((*reg)->Push(req).ok());
     api_ = std::make_unique<RegistryHttpApi>(std::move(*reg));
     auto server = http::Server::Start(http::ServerOptions{}, api_->AsHandler());
@@ -98,6 +99,10 @@ TEST_F(RegistryHttp, ListsModelsAndManifests) {
   EXPECT_EQ(j["sha256"], sha_);
   EXPECT_EQ(j["signature"]["inputs"][0]["name"], "X");
   EXPECT_EQ(j["artifact"], "/v1/models/net/versions/1/artifact");
+  EXPECT_TRUE(j["serving_config"].is_null());
+  r = Curl("", "/v1/models/net/versions/2");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(nlohmann::json::parse(r.body)["serving_config"], "max_batch_size: 8\n");
   r = Curl("", "/v1/models/net");
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(nlohmann::json::parse(r.body)["versions"].size(), 2u);
