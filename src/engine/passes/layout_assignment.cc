@@ -5,12 +5,13 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "engine/kernels/internal_ops.h"
 #include "engine/passes/dnnl_passes.h"
 
 namespace inferd {
 namespace {
 
-constexpr const char* kDomain = "inferd";
+const std::string kDomain(kInternalDomain);
 
 // What a node does with blocked values.
 struct Decision {
@@ -66,7 +67,9 @@ Result<bool> LayoutAssignment::Apply(Graph& g) const {
   if (block_ != 8 && block_ != 16) return false;
   if (HasSubgraphs(g)) return false;
   for (const auto& n : g.nodes)
-    if (n.domain == kDomain || n.FindAttribute("_layout_block")) return false;
+    if (n.FindAttribute("_layout_block") ||
+        (n.domain == kDomain && (n.op_type == "ToPlainLayout" || n.op_type == "ToBlockedLayout")))
+      return false;
   static const std::set<std::string> kUnary = {"Relu", "Clip",        "LeakyRelu", "Sigmoid",
                                                "Tanh", "HardSigmoid", "HardSwish", "Elu"};
   const int64_t onnx_opset = g.OpsetFor("");
@@ -227,7 +230,7 @@ Result<bool> LayoutAssignment::Apply(Graph& g) const {
     untyped(b);
   }
   if (!reorders.empty()) {
-    g.opsets[kDomain] = 1;
+    g.opsets.emplace(kDomain, 1);
     for (auto& r : reorders) g.nodes.push_back(std::move(r));
     RETURN_IF_ERROR(g.TopologicalSort());
   }

@@ -22,12 +22,10 @@
 
 #include "common/status.h"
 #include "common/tensor.h"
+#include "engine/kernels/internal_ops.h"
 #include "engine/kernels/kernel.h"
 
 namespace inferd::onednn {
-
-// The internal domain of the reorder ops the layout pass inserts.
-inline constexpr const char* kInferdDomain = "inferd";
 
 // The channel block oneDNN's fast kernels use on this CPU: 16 with AVX-512,
 // else 8.

@@ -1,5 +1,5 @@
 // The reorders the layout pass inserts at the edges of a blocked region
-// (domain "inferd", attribute "block"):
+// (internal domain "inferd", see internal_ops.h; attribute "block"):
 //   ToBlockedLayout  X [N, C, H, W]        -> Y [N, C/b, H, W, b]
 //   ToPlainLayout    X [N, C/b, H, W, b]   -> Y [N, C, H, W]
 // through a cached oneDNN reorder. With H*W == 1 both layouts have the same
@@ -91,7 +91,7 @@ KernelFactory Factory(bool to_blocked) {
 
 // The only kernels for these internal ops: the layout pass inserts them only
 // when the dnnl provider is in use.
-INFERD_REGISTER_KERNEL(DnnlToBlockedLayout, {kInferdDomain, "ToBlockedLayout", 1, 1000, 10, "dnnl", Factory(true)});
-INFERD_REGISTER_KERNEL(DnnlToPlainLayout, {kInferdDomain, "ToPlainLayout", 1, 1000, 10, "dnnl", Factory(false)});
+INFERD_REGISTER_KERNEL(DnnlToBlockedLayout, {std::string(kInternalDomain), "ToBlockedLayout", 1, 1000, 10, "dnnl", Factory(true)});
+INFERD_REGISTER_KERNEL(DnnlToPlainLayout, {std::string(kInternalDomain), "ToPlainLayout", 1, 1000, 10, "dnnl", Factory(false)});
 
 }  // namespace inferd::onednn

@@ -12,10 +12,10 @@ namespace {
 
 Graph ReorderGraph(const char* op, int block) {
   Node n = MakeNode(op, {"x"}, {"y"}, {{"block", IntAttr(block)}});
-  n.domain = kInferdDomain;
+  n.domain = kInternalDomain;
   Graph g = MakeGraph({n}, {{"x", Tensor(), false}});
   g.inputs[0].dtype = DType::kFloat32;
-  g.opsets[kInferdDomain] = 1;
+  g.opsets[std::string(kInternalDomain)] = 1;
   return g;
 }
 
@@ -66,7 +66,7 @@ void CompareBlocked(const Graph& g, const std::vector<Tensor>& inputs, const std
     ASSERT_TRUE(RunDnnlPasses(blocked_graph, block).ok()) << what;
     size_t reorders = 0, marked = 0;
     for (const auto& n : blocked_graph.nodes) {
-      reorders += n.domain == kInferdDomain ? 1 : 0;
+      reorders += n.domain == kInternalDomain ? 1 : 0;
       marked += n.FindAttribute("_layout_block") ? 1 : 0;
     }
     EXPECT_GE(reorders, min_reorders) << what;
