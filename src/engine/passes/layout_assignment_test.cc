@@ -91,6 +91,18 @@ TEST(LayoutAssignment, BlocksARegionAndReordersBeforeFlatten) {
   EXPECT_FALSE(*again);
 }
 
+TEST(LayoutAssignment, OtherInternalOpsDoNotStopIt) {
+  Graph g = SmallCnn();
+  Node other = MakeNode("FusedMatMul", {"y", "M", "b"}, {"z"});
+  other.domain = "inferd";
+  g.nodes.push_back(other);
+  g.outputs = {{"z", DType::kFloat32, std::nullopt}};
+  auto changed = LayoutAssignment(8).Apply(g);
+  ASSERT_TRUE(changed.ok());
+  EXPECT_TRUE(*changed);
+  EXPECT_EQ(CountOps(g, "ToPlainLayout"), 1);
+}
+
 TEST(LayoutAssignment, GraphOutputsStayPlainUnderTheirNames) {
   Graph g;
   g.opsets[""] = 13;
