@@ -17,6 +17,9 @@
 //       Y = act(A @ B + Bias), B a 2-D [K, N] constant, Bias [N]; the
 //       activation in the "_activation*" attributes (see
 //       kernels/ref/fused_activation.h).
+//   inferd.ToBlockedLayout(X) -> Y, inferd.ToPlainLayout(X) -> Y
+//       attr block (8 or 16): the reorders the layout pass inserts at the
+//       edges of a channel-blocked region (kernels/dnnl/layout.h); dnnl only.
 #pragma once
 
 #include <string_view>
