@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "cli/verbs.h"
+#include "common/openmp_env.h"
 
 namespace inferd::cli {
 
@@ -18,6 +19,7 @@ int ReportUsage(const std::string& message) {
 }  // namespace inferd::cli
 
 int main(int argc, char** argv) {
+  inferd::UsePassiveOpenMpWaitUnlessSet(argv);
   using namespace inferd::cli;
   CLI::App app{"inferd: an ONNX inference engine", "inferd"};
   app.set_version_flag("--version", std::string("inferd ") + kVersion);
