@@ -90,6 +90,8 @@ def main():
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--duration", type=float, default=3)
     ap.add_argument("--concurrency", type=int, default=4)
+    ap.add_argument("--only", default="baseline,0,100,1",
+                    help="configurations to run: baseline and trace rates, e.g. baseline,0")
     args = ap.parse_args()
     inferd = os.path.join(args.build, "inferd")
     work = tempfile.mkdtemp(prefix="inferd-trace-bench-")
@@ -99,12 +101,13 @@ def main():
     subprocess.run([inferd, "model", "--registry", registry, "push", "tiny", os.path.join(models, "tiny.onnx")],
                    check=True, capture_output=True)
     traces = os.path.join(work, "traces")
+    only = args.only.split(",")
     configs = []
-    if args.baseline:
+    if args.baseline and "baseline" in only:
         configs.append(("baseline (no tracing code)", args.baseline, []))
-    configs += [("rate 0 (off)", inferd, ["--trace-rate", "0", "--trace-dir", traces]),
-                ("rate 100", inferd, ["--trace-rate", "100", "--trace-dir", traces]),
-                ("rate 1 (all)", inferd, ["--trace-rate", "1", "--trace-dir", traces])]
+    labels = {"0": "rate 0 (off)", "1": "rate 1 (all)"}
+    for rate in [x for x in only if x != "baseline"]:
+        configs.append((labels.get(rate, f"rate {rate}"), inferd, ["--trace-rate", rate, "--trace-dir", traces]))
     results = {name: [] for name, _, _ in configs}
     for r in range(args.rounds):
         order = configs if r % 2 == 0 else list(reversed(configs))
@@ -116,11 +119,13 @@ def main():
     ref = configs[0][0]
     print(f"\ntiny model, inferd bench -c{args.concurrency}, {args.duration:g} s x {args.rounds} interleaved rounds "
           f"(medians), --http-threads 1, {os.cpu_count()} cores")
+    print("ratios: the median over rounds of (this configuration / the first one in the same round)")
     print(f"{'configuration':28} {'infer/s':>9} {'ratio':>7} {'p50 us':>8} {'server CPU us/req':>18} {'ratio':>7}")
     for name, _, _ in configs:
         m = med[name]
-        print(f"{name:28} {m['ips']:9.0f} {m['ips'] / med[ref]['ips']:7.3f} {m['p50_us']:8.1f} {m['cpu_us']:18.2f} "
-              f"{m['cpu_us'] / med[ref]['cpu_us']:7.3f}")
+        ips_ratio = statistics.median(x["ips"] / y["ips"] for x, y in zip(results[name], results[ref]))
+        cpu_ratio = statistics.median(x["cpu_us"] / y["cpu_us"] for x, y in zip(results[name], results[ref]))
+        print(f"{name:28} {m['ips']:9.0f} {ips_ratio:7.3f} {m['p50_us']:8.1f} {m['cpu_us']:18.2f} {cpu_ratio:7.3f}")
     spread = {name: (min(x["ips"] for x in runs), max(x["ips"] for x in runs)) for name, runs in results.items()}
     print("infer/s range per configuration (min..max over rounds): " +
           "; ".join(f"{n}: {lo:.0f}..{hi:.0f}" for n, (lo, hi) in spread.items()))

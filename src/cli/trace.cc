@@ -13,6 +13,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -67,6 +68,9 @@ int Summarize(const SummarizeArgs& a) {
   std::map<std::pair<std::string, std::string>, OpTotal> ops;  // (op type, node)
   double run_total_us = 0;
   size_t traces = 0, skipped = 0;
+  // A batch's run is in the trace of each traced request it carried: count
+  // its operators once, keyed by (process name = model:version, batch_id).
+  std::set<std::pair<std::string, int64_t>> batches_seen;
   for (const fs::path& path : files) {
     if (fs::file_size(path, ec) > (64u << 20)) {
       ++skipped;
@@ -78,19 +82,28 @@ int Summarize(const SummarizeArgs& a) {
       ++skipped;
       continue;
     }
-    double request_us = -1, top_sum = 0;
+    double request_us = -1, top_sum = 0, run_us = 0;
+    std::string process;
+    int64_t batch_id = -1;
     std::map<std::string, double> seen;
     std::vector<std::tuple<std::string, std::string, std::string, double>> file_ops;
     for (const json& e : doc["traceEvents"]) {
-      if (!e.is_object() || e.value("ph", "") != "X" || !e.contains("dur") || !e["dur"].is_number()) continue;
+      if (!e.is_object()) continue;
+      if (e.value("ph", "") == "M" && e.value("name", "") == "process_name" && e.contains("args") &&
+          e["args"].is_object())
+        process = e["args"].value("name", "");
+      if (e.value("ph", "") != "X" || !e.contains("dur") || !e["dur"].is_number()) continue;
       const std::string cat = e.value("cat", ""), name = e.value("name", "");
       const double dur = e["dur"].get<double>();
       if (cat == "request") {
         request_us = dur;
       } else if (cat == "phase" && name != "receive") {
         seen[name] += dur;
+        if (name == "batch" && e.contains("args") && e["args"].is_object())
+          batch_id = e["args"].value("batch_id", int64_t{-1});
       } else if (cat == "batch") {
         seen["batch/" + name] += dur;
+        if (name == "run") run_us += dur;
       } else if (cat == "op") {
         const json args = e.value("args", json::object());
         file_ops.emplace_back(name, args.value("node", ""), args.value("kernel", ""), dur);
@@ -106,7 +119,8 @@ int Summarize(const SummarizeArgs& a) {
     for (const char* p : kTopLevel)
       if (auto it = seen.find(p); it != seen.end()) top_sum += it->second;
     other.Add(std::max(0.0, request_us - top_sum));
-    if (auto it = seen.find("batch/run"); it != seen.end()) run_total_us += it->second;
+    if (batch_id >= 0 && !batches_seen.insert({process, batch_id}).second) continue;
+    run_total_us += run_us;
     for (auto& [type, node, kernel, dur] : file_ops) {
       OpTotal& t = ops[{type, node}];
       t.kernel = kernel;
@@ -147,7 +161,7 @@ int Summarize(const SummarizeArgs& a) {
   std::stable_sort(sorted.begin(), sorted.end(),
                    [](const auto& x, const auto& y) { return x.second.total_us > y.second.total_us; });
   if (!sorted.empty()) {
-    std::snprintf(line, sizeof line, "\ntop operators by total time (share of the model run time)\n%-20s %-24s %-14s %12s %7s %8s %10s\n",
+    std::snprintf(line, sizeof line, "\ntop operators by total time (share of the model run time; a batch shared by traced requests counted once)\n%-20s %-24s %-14s %12s %7s %8s %10s\n",
                   "op", "node", "kernel", "total us", "share", "calls", "mean us");
     std::cout << line;
     for (size_t i = 0; i < sorted.size() && i < a.top; ++i) {

@@ -12,6 +12,7 @@ import glob
 import json
 import os
 import random
+import shutil
 import struct
 import tempfile
 import threading
@@ -212,6 +213,16 @@ class Trace(unittest.TestCase):
         for d in shared:
             ops = [e for e in spans(d) if e["cat"] == "op"]
             self.assertIn(f"[{rows},784]", ops[0]["args"]["shapes"])
+        # summarize counts the shared run's operators once.
+        only = tempfile.mkdtemp(prefix="inferd-trace-shared-")
+        for d in shared:
+            trace_id = check_trace(self, d)[0]["args"]["trace_id"]
+            shutil.copy(self.wait_file(trace_id), only)
+        out = inferd("trace", "summarize", only).stdout
+        self.assertIn(f"{len(shared)} traces", out)
+        gemm = [ln.split() for ln in out.splitlines() if ln.startswith("Gemm")]
+        self.assertEqual(len(gemm), 3, out)
+        self.assertEqual([g[-2] for g in gemm], ["1", "1", "1"], out)
 
     def test_phase_histograms_in_metrics(self):
         for i in range(3):
