@@ -94,10 +94,11 @@ int Serve(const ServeArgs& a) {
   to.max_files = a.trace_max_files;
   auto traces = TraceStore::Create(to);
   if (!traces.ok()) return ReportError(traces.status());
-  metrics.AddGaugeCallback("inferd_traces", "Request traces written to the trace folder, and dropped", [t = traces->get()] {
-    return std::vector<std::pair<Labels, double>>{{{{"state", "written"}}, double(t->written())},
-                                                  {{{"state", "dropped"}}, double(t->dropped())}};
-  });
+  metrics.AddGaugeCallback(
+      "inferd_traces", "Request traces written to the trace folder, and dropped", [t = traces->get()] {
+        return std::vector<std::pair<Labels, double>>{{{{"state", "written"}}, double(t->written())},
+                                                      {{{"state", "dropped"}}, double(t->dropped())}};
+      });
   InferenceApiOptions ao;
   ao.traces = traces->get();
   ao.decode.reject_nonfinite = a.reject_nonfinite;
@@ -121,6 +122,10 @@ int Serve(const ServeArgs& a) {
   }
   LogEvent("info", "listening",
            {{"url", "http://" + a.bind + ":" + std::to_string(port)}, {"registry", mo.registry_root}});
+  LogEvent("info", "tracing",
+           {{"trace_rate", std::to_string(a.trace_rate)},
+            {"trace_dir", a.trace_dir},
+            {"trace_max_files", std::to_string(a.trace_max_files)}});
   std::cout << "inferd serving registry \"" << mo.registry_root << "\" on http://" << a.bind << ":" << port
             << "/v2 (Ctrl-C or SIGTERM to stop)" << std::endl;
 

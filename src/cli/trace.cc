@@ -13,8 +13,8 @@
 #include <fstream>
 #include <iostream>
 #include <map>
-#include <set>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
 #include "cli/verbs.h"
@@ -30,8 +30,8 @@ struct SummarizeArgs {
 };
 
 // The phases in the order a request meets them; "batch/..." are inside "batch".
-const char* const kPhases[] = {"parse", "validate", "queue", "batch", "batch/assemble", "batch/run",
-                               "handoff", "serialize", "send"};
+const char* const kPhases[] = {"parse",     "validate", "queue",     "batch", "batch/assemble",
+                               "batch/run", "handoff",  "serialize", "send"};
 const char* const kTopLevel[] = {"parse", "validate", "queue", "batch", "handoff", "serialize", "send"};
 
 struct Samples {
@@ -161,7 +161,9 @@ int Summarize(const SummarizeArgs& a) {
   std::stable_sort(sorted.begin(), sorted.end(),
                    [](const auto& x, const auto& y) { return x.second.total_us > y.second.total_us; });
   if (!sorted.empty()) {
-    std::snprintf(line, sizeof line, "\ntop operators by total time (share of the model run time; a batch shared by traced requests counted once)\n%-20s %-24s %-14s %12s %7s %8s %10s\n",
+    std::snprintf(line, sizeof line,
+                  "\ntop operators by total time (share of the model run time; a batch shared by traced requests "
+                  "counted once)\n%-20s %-24s %-14s %12s %7s %8s %10s\n",
                   "op", "node", "kernel", "total us", "share", "calls", "mean us");
     std::cout << line;
     for (size_t i = 0; i < sorted.size() && i < a.top; ++i) {

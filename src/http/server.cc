@@ -176,8 +176,8 @@ class Session : public std::enable_shared_from_this<Session> {
       out->body() = *res.file;
       out->prepare_payload();
       bhttp::async_write(stream_, *out,
-                         [self = shared_from_this(), out, keep_alive,
-                          on_written = std::move(res.on_written)](beast::error_code ec, std::size_t) {
+                         [self = shared_from_this(), out, keep_alive, on_written = std::move(res.on_written)](
+                             beast::error_code ec, std::size_t) {
                            if (on_written) on_written(!ec);
                            self->OnWrite(ec, keep_alive);
                          });
@@ -195,8 +195,8 @@ class Session : public std::enable_shared_from_this<Session> {
     // Before the next read: a client's next request on this connection sees
     // whatever on_written did (a finished trace).
     bhttp::async_write(stream_, *out,
-                       [self = shared_from_this(), out, keep_alive,
-                        on_written = std::move(res.on_written)](beast::error_code ec, std::size_t) {
+                       [self = shared_from_this(), out, keep_alive, on_written = std::move(res.on_written)](
+                           beast::error_code ec, std::size_t) {
                          if (on_written) on_written(!ec);
                          self->OnWrite(ec, keep_alive);
                        });

@@ -55,8 +55,8 @@ const char* OutcomeFor(StatusCode code) {
 // Phases run from a microsecond (parsing a small request) to seconds (a
 // long queue or a large model).
 std::vector<double> PhaseBucketsSeconds() {
-  return {1e-6,   2e-6,   5e-6, 10e-6, 20e-6, 50e-6, 100e-6, 200e-6, 500e-6, 1e-3, 2e-3, 5e-3,
-          10e-3,  20e-3,  50e-3, 0.1,  0.2,   0.5,   1.0,    2.0,    5.0,    10.0, 30.0, 60.0};
+  return {1e-6,  2e-6,  5e-6,  10e-6, 20e-6, 50e-6, 100e-6, 200e-6, 500e-6, 1e-3, 2e-3, 5e-3,
+          10e-3, 20e-3, 50e-3, 0.1,   0.2,   0.5,   1.0,    2.0,    5.0,    10.0, 30.0, 60.0};
 }
 
 bool TruthyHeader(const std::string& v) { return v == "1" || v == "true" || v == "True" || v == "TRUE" || v == "yes"; }

@@ -20,11 +20,21 @@ void AppendEscaped(std::string& out, std::string_view s) {
   out += '"';
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           char buf[8];
@@ -50,7 +60,9 @@ void AppendMicros(std::string& out, int64_t ns) {
 // Builds the event list of one trace.
 class EventWriter {
  public:
-  explicit EventWriter(TraceClock::time_point origin) : origin_(origin) { out_ = "{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n"; }
+  explicit EventWriter(TraceClock::time_point origin) : origin_(origin) {
+    out_ = "{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n";
+  }
 
   void Metadata(const char* name, std::string_view value) {
     Sep();
@@ -247,7 +259,8 @@ TraceStore::~TraceStore() {
 std::shared_ptr<RequestTrace> TraceStore::Begin(TraceClock::time_point received) {
   char id[24];
   std::snprintf(id, sizeof id, "%016" PRIx64,
-                static_cast<uint64_t>(id_salt_ * uint64_t{0x9E3779B97F4A7C15} + next_id_.fetch_add(1, std::memory_order_relaxed)));
+                static_cast<uint64_t>(id_salt_ * uint64_t{0x9E3779B97F4A7C15} +
+                                      next_id_.fetch_add(1, std::memory_order_relaxed)));
   auto trace = std::make_shared<RequestTrace>(id, received);
   std::lock_guard lock(mu_);
   recording_.insert(trace->id());
@@ -303,9 +316,9 @@ Status TraceStore::WriteOne(const RequestTrace& trace, std::string& path_out) {
   std::error_code ec;
   fs::create_directories(options_.dir, ec);
   if (ec) return Internal("cannot create trace folder \"" + options_.dir + "\": " + ec.message());
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                      std::chrono::system_clock::now().time_since_epoch())
-                      .count();
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
   char name[64];
   std::snprintf(name, sizeof name, "%s%013" PRId64 "-%s.json", kFilePrefix, static_cast<int64_t>(ms),
                 trace.id().c_str());
@@ -332,7 +345,10 @@ void TraceStore::WriterLoop() {
     lock.unlock();
     std::string path;
     const Status st = WriteOne(*trace, path);
-    if (!st.ok()) std::fprintf(stderr, "inferd: trace %s not written: %s\n", trace->id().c_str(), st.message().c_str());
+    // The first failure and then one in 1000, so a full disk does not flood the log.
+    if (!st.ok() && failures_++ % 1000 == 0)
+      std::fprintf(stderr, "inferd: trace %s not written (%" PRId64 " failures so far): %s\n", trace->id().c_str(),
+                   failures_, st.message().c_str());
     std::vector<std::string> remove;
     lock.lock();
     unwritten_.erase(trace->id());

@@ -47,8 +47,8 @@ class RequestTrace final : public RunObserver {
   std::string model, version, request_id, outcome = "success", error;
   uint64_t body_bytes = 0;
   std::string sampled_by;  // "rate", "header" or "parameter"
-  TraceClock::time_point received, decoded, validated, enqueued, started, computed, serialize_begin, encoded,
-      responded, sent;
+  TraceClock::time_point received, decoded, validated, enqueued, started, computed, serialize_begin, encoded, responded,
+      sent;
   int64_t batch_id = 0, batch_size = 0, batch_requests = 0;
   uint64_t response_bytes = 0;
   // The model the run used (for op names); kept alive by the request.
@@ -133,10 +133,11 @@ class TraceStore {
   bool stop_ = false;
   bool writing_ = false;
   std::set<std::string> recording_;
-  std::deque<std::shared_ptr<RequestTrace>> queue_;                    // finished, not yet written
-  std::map<std::string, std::shared_ptr<RequestTrace>> unwritten_;     // id -> trace (queue_ and in the writer)
-  std::deque<std::pair<std::string, std::string>> files_;             // (id, path), oldest first
-  std::map<std::string, std::string> file_of_;                         // id -> path
+  std::deque<std::shared_ptr<RequestTrace>> queue_;                 // finished, not yet written
+  std::map<std::string, std::shared_ptr<RequestTrace>> unwritten_;  // id -> trace (queue_ and in the writer)
+  std::deque<std::pair<std::string, std::string>> files_;           // (id, path), oldest first
+  std::map<std::string, std::string> file_of_;                      // id -> path
+  int64_t failures_ = 0;                                            // writer thread only
   std::thread writer_;
 };
 
