@@ -14,8 +14,15 @@ inferences/s, p50 latency and server CPU microseconds per request, and the
 ratio to the baseline (or to rate 0 when there is no baseline).
 
   bench/serving/trace_overhead.sh [--baseline BIN] [--rounds N] [--duration S] [--concurrency C]
+
+On a shared machine throughput varies by +-20% from run to run, more than
+any difference here; --callgrind instead counts the server's instructions
+(valgrind's callgrind, all threads) for 200 and for 1200 sequential
+requests on one keep-alive connection: the difference / 1000 is the
+instructions per request, a figure that does not depend on the load.
 """
 import argparse
+import http.client
 import json
 import os
 import shutil
@@ -36,16 +43,16 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def serve(binary, registry, work, name, extra):
+def serve(binary, registry, work, name, extra, prefix=()):
     port_file = os.path.join(work, f"{name}.port")
     if os.path.exists(port_file):
         os.remove(port_file)
     log = open(os.path.join(work, f"{name}.log"), "w")
-    proc = subprocess.Popen([binary, "serve", "--registry", registry, "--http-port", "0", "--port-file", port_file,
+    proc = subprocess.Popen([*prefix, binary, "serve", "--registry", registry, "--http-port", "0", "--port-file", port_file,
                              "--http-threads", "1", "--model", "tiny", "--model-config",
                              f"tiny={os.path.join(HERE, 'configs', 'tiny.yaml')}", *extra],
                             stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.time() + 30
+    deadline = time.time() + 120
     while not os.path.exists(port_file):
         if proc.poll() is not None or time.time() > deadline:
             sys.exit(f"{name}: inferd serve did not start; see {log.name}")
@@ -83,6 +90,53 @@ def run_one(bench_bin, binary, registry, work, name, extra, args):
         log.close()
 
 
+def instructions(binary, registry, work, name, extra, requests):
+    """Callgrind's instruction total of a server that answered `requests` infers."""
+    out = os.path.join(work, f"{name}.callgrind")
+    proc, log, port = serve(binary, registry, work, name, [*extra, "--poll-ms", "0"],
+                            ("valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"))
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        for _ in range(600):
+            conn.request("GET", "/v2/models/tiny/ready")
+            r = conn.getresponse()
+            r.read()
+            if r.status == 200:
+                break
+            time.sleep(0.1)
+        body = json.dumps({"inputs": [{"name": "x", "datatype": "FP32", "shape": [1, 16],
+                                       "data": [float(i) - 8 for i in range(16)]}]})
+        for _ in range(requests):
+            conn.request("POST", "/v2/models/tiny/infer", body=body, headers={"Content-Type": "application/json"})
+            r = conn.getresponse()
+            r.read()
+            if r.status != 200:
+                sys.exit(f"{name}: infer answered {r.status}")
+        conn.close()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(120)
+        log.close()
+    with open(out) as f:
+        for line in f:
+            if line.startswith(("summary:", "totals:")):
+                return int(line.split()[1])
+    sys.exit(f"{name}: no instruction total in {out}")
+
+
+def callgrind_table(configs, registry, work):
+    print("\ninstructions per infer request (callgrind, server process, all threads; "
+          "(I(1200 requests) - I(200 requests)) / 1000), tiny model, JSON")
+    print(f"{'configuration':28} {'instr/request':>14} {'vs first':>9}")
+    ref = None
+    for i, (name, binary, extra) in enumerate(configs):
+        low = instructions(binary, registry, work, f"cg{i}a", extra, 200)
+        high = instructions(binary, registry, work, f"cg{i}b", extra, 1200)
+        per = (high - low) / 1000
+        ref = ref or per
+        print(f"{name:28} {per:14.0f} {100 * (per - ref) / ref:+8.2f}%", flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
@@ -90,6 +144,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--duration", type=float, default=3)
     ap.add_argument("--concurrency", type=int, default=4)
+    ap.add_argument("--callgrind", action="store_true", help="count instructions per request instead of timing")
     ap.add_argument("--only", default="baseline,0,100,1",
                     help="configurations to run: baseline and trace rates, e.g. baseline,0")
     args = ap.parse_args()
@@ -108,6 +163,10 @@ def main():
     labels = {"0": "rate 0 (off)", "1": "rate 1 (all)"}
     for rate in [x for x in only if x != "baseline"]:
         configs.append((labels.get(rate, f"rate {rate}"), inferd, ["--trace-rate", rate, "--trace-dir", traces]))
+    if args.callgrind:
+        callgrind_table(configs, registry, work)
+        shutil.rmtree(work, ignore_errors=True)
+        return
     results = {name: [] for name, _, _ in configs}
     for r in range(args.rounds):
         order = configs if r % 2 == 0 else list(reversed(configs))
