@@ -27,8 +27,8 @@ int main(int argc, char** argv) {
   app.failure_message([](const CLI::App*, const CLI::Error& e) {
     return std::string("inferd: error: ") + e.what() + "\nRun with --help for more information.\n";
   });
-  const Verb verbs[] = {AddInspectVerb(app), AddRunVerb(app),   AddProfileVerb(app),
-                        AddModelVerb(app),   AddServeVerb(app), AddBenchVerb(app)};
+  const Verb verbs[] = {AddInspectVerb(app), AddRunVerb(app),   AddProfileVerb(app), AddModelVerb(app),
+                        AddServeVerb(app),   AddBenchVerb(app), AddTraceVerb(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
