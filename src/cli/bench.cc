@@ -10,10 +10,10 @@
 // each concurrency level (warm-up, then the measured window) and prints a
 // table, or with --json a document with the same numbers.
 //
-// Exit codes (this verb's own, as its task specifies): 0 when the load ran
-// (even with request errors, which are printed); 1 for a bad option value or
-// URL; 2 when the server is unreachable, does not know the model, or does not
-// answer the first inference with a well-formed 200.
+// Exit codes, as every verb's: 0 when the load ran (even with request
+// errors, which are printed); 1 when the server is unreachable, does not know
+// the model, or does not answer the first inference with a well-formed 200;
+// 2 for a bad option value or URL.
 #include <iostream>
 #include <map>
 
@@ -26,8 +26,8 @@
 namespace inferd::cli {
 namespace {
 
-constexpr int kBenchBadArgs = 1;
-constexpr int kBenchUnreachable = 2;
+constexpr int kBenchBadArgs = kExitUsage;
+constexpr int kBenchUnreachable = kExitError;
 
 struct BenchArgs {
   std::string url, model, version;
@@ -203,7 +203,7 @@ Verb AddBenchVerb(CLI::App& app) {
   auto args = std::make_shared<BenchArgs>();
   CLI::App* cmd = app.add_subcommand(
       "bench", "Load an Open Inference Protocol (KServe v2 REST) server and report throughput and latency");
-  // Not ->required(): a missing URL is reported by RunBench with this verb's exit code 1.
+  // Not ->required(): a missing URL is reported by RunBench (exit code 2, like any usage error).
   cmd->add_option("url", args->url, "Server address, http://host:port");
   cmd->add_option("--model", args->model, "Model name");
   cmd->add_option("--version", args->version, "Model version (default: the server's choice)");
@@ -227,8 +227,8 @@ Verb AddBenchVerb(CLI::App& app) {
   cmd->add_flag("--binary", args->binary, "Use the binary tensor extension for inputs and outputs");
   cmd->add_flag("--json", args->json, "Print the results as JSON");
   cmd->footer(
-      "Exit status: 0 the load ran (request errors are reported, not fatal); 1 bad option value or URL; "
-      "2 server unreachable, model unknown, or first inference not a well-formed 200.");
+      "Exit status: 0 the load ran (request errors are reported, not fatal); 1 server unreachable, model "
+      "unknown, or first inference not a well-formed 200; 2 bad option value or URL.");
   return {cmd, [args] { return RunBench(*args); }};
 }
 

@@ -136,6 +136,15 @@ class Session : public std::enable_shared_from_this<Session> {
       shared_.in_flight.fetch_add(1, std::memory_order_relaxed);
       return Send(Response::Error(413, message), false, false);
     }
+    if (ec == bhttp::error::header_limit) {
+      shared_.in_flight.fetch_add(1, std::memory_order_relaxed);
+      return Send(Response::Error(431, "request headers are larger than the server's cap of 8 KiB"), false, false);
+    }
+    if (ec.category() == beast::error_code(bhttp::error::bad_method).category() && ec != bhttp::error::partial_message) {
+      // Malformed HTTP: say what was wrong, then close (the stream cannot be resynchronised).
+      shared_.in_flight.fetch_add(1, std::memory_order_relaxed);
+      return Send(Response::Error(400, "malformed HTTP request: " + ec.message()), false, false);
+    }
     if (ec) return Close();
     stream_.expires_never();
     shared_.in_flight.fetch_add(1, std::memory_order_relaxed);

@@ -30,6 +30,10 @@ class Client {
   ~Client() { ::close(fd_); }
   bool connected() const { return connected_; }
 
+  bool SendRaw(const std::string& bytes) {
+    return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size());
+  }
+
   bool Send(const std::string& method, const std::string& path, const std::string& body = "") {
     std::string req = method + " " + path + " HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(body.size()) +
                       "\r\n\r\n" + body;
@@ -153,6 +157,29 @@ TEST(HttpServer, BodyOverTheCapNamesCapAndHint) {
   EXPECT_EQ(r.status, 413);
   EXPECT_NE(r.body.find("cap of 100 bytes"), std::string::npos) << r.body;
   EXPECT_NE(r.body.find("--max-request-bytes"), std::string::npos) << r.body;
+}
+
+TEST(HttpServer, MalformedRequestsGetAnErrorNotASilentClose) {
+  auto server = Server::Start({}, [](const Request&) { return Response::Text(200, "ok"); });
+  ASSERT_TRUE(server.ok());
+  {
+    Client c((*server)->port());
+    ASSERT_TRUE(c.SendRaw("GET /x HTTP/1.1\r\nHost x\r\n\r\n"));  // header line without a colon
+    auto r = c.Read();
+    EXPECT_EQ(r.status, 400);
+    EXPECT_NE(r.body.find("malformed HTTP request"), std::string::npos) << r.body;
+    EXPECT_TRUE(c.ClosedByPeer());
+  }
+  {
+    Client c((*server)->port());
+    ASSERT_TRUE(c.SendRaw("GET /x HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(20000, 'a') + "\r\n\r\n"));
+    EXPECT_EQ(c.Read().status, 431);
+  }
+  {
+    Client c((*server)->port());  // the server keeps answering well-formed requests
+    ASSERT_TRUE(c.Send("GET", "/x"));
+    EXPECT_EQ(c.Read().status, 200);
+  }
 }
 
 TEST(HttpServer, ShutdownFinishesInFlightAndClosesIdle) {

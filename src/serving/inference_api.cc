@@ -9,7 +9,7 @@ namespace inferd::serving {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-using json = nlohmann::json;
+using json = nlohmann::ordered_json;
 
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 

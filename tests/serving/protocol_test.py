@@ -302,5 +302,55 @@ class Options(unittest.TestCase):
             self.assertIn("event=stopped", f.read())
 
 
+class Overload(unittest.TestCase):
+    """A full queue answers 429 at once with Retry-After; a request past its
+    timeout answers 504; nothing waits forever and nothing else fails."""
+
+    def test_queue_full_and_timeout(self):
+        import threading
+        tmp = tempfile.mkdtemp(prefix="inferd-overload-")
+        models = make_models(os.path.join(tmp, "models"))
+        registry = os.path.join(tmp, "registry")
+        push(registry, "mlp", f"{models}/mlp.onnx")
+        cfg = os.path.join(tmp, "mlp.yaml")
+        with open(cfg, "w") as f:
+            f.write("max_batch_size: 0\nmax_queue_size: 1\ninstances: 1\nthreads: 1\n")
+        server = Server(registry, "--model-config", f"mlp={cfg}", "--http-threads", "4")
+        try:
+            rows = 512
+            raw = struct.pack(f"<{rows * 784}f", *([0.5] * (rows * 784)))
+            req, headers = binary_request([("input", "FP32", [rows, 784], raw)])
+            statuses, retry_after = [], []
+            lock = threading.Lock()
+
+            def send():
+                status, h, data = server.call("POST", "/v2/models/mlp/infer", req, headers)
+                with lock:
+                    statuses.append(status)
+                    if status == 429:
+                        retry_after.append(h.get("retry-after"))
+                        self.assertIn("full", json.loads(data)["error"])
+
+            threads = [threading.Thread(target=send) for _ in range(12)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            self.assertTrue(set(statuses) <= {200, 429}, statuses)
+            self.assertIn(429, statuses)
+            self.assertIn(200, statuses)
+            self.assertTrue(all(r is not None and int(r) >= 1 for r in retry_after), retry_after)
+
+            body = {"parameters": {"timeout": 1},
+                    "inputs": [{"name": "input", "datatype": "FP32", "shape": [1, 784], "data": [0] * 784}]}
+            status, h, data = server.call("POST", "/v2/models/mlp/infer", json.dumps(body))
+            self.assertEqual(status, 504, data)
+            self.assertIn("timed out", json.loads(data)["error"])
+            body["parameters"]["timeout"] = 10_000_000
+            self.assertEqual(server.call("POST", "/v2/models/mlp/infer", json.dumps(body))[0], 200)
+        finally:
+            self.assertEqual(server.stop(), 0)
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)
