@@ -195,7 +195,9 @@ class Session : public std::enable_shared_from_this<Session> {
       out->body() = *res.file;
       out->prepare_payload();
       bhttp::async_write(stream_, *out,
-                         [self = shared_from_this(), out, keep_alive](beast::error_code ec, std::size_t) {
+                         [self = shared_from_this(), out, keep_alive, on_written = std::move(res.on_written)](
+                             beast::error_code ec, std::size_t) {
+                           if (on_written) on_written(!ec);
                            self->OnWrite(ec, keep_alive);
                          });
       return;
@@ -209,9 +211,14 @@ class Session : public std::enable_shared_from_this<Session> {
     } else if (head) {
       out->content_length(length);  // what GET would send; no body follows
     }
-    bhttp::async_write(stream_, *out, [self = shared_from_this(), out, keep_alive](beast::error_code ec, std::size_t) {
-      self->OnWrite(ec, keep_alive);
-    });
+    // Before the next read: a client's next request on this connection sees
+    // whatever on_written did (a finished trace).
+    bhttp::async_write(stream_, *out,
+                       [self = shared_from_this(), out, keep_alive, on_written = std::move(res.on_written)](
+                           beast::error_code ec, std::size_t) {
+                         if (on_written) on_written(!ec);
+                         self->OnWrite(ec, keep_alive);
+                       });
   }
 
   void OnWrite(beast::error_code ec, bool keep_alive) {

@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <future>
 #include <thread>
 
@@ -133,6 +134,30 @@ TEST(HttpServer, AnswersInlineOnKeepAliveWithRemoteAddress) {
   for (int i = 0; i < 500 && (*server)->in_flight() != 0; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   EXPECT_EQ((*server)->in_flight(), 0);
+}
+
+// on_written runs once the response is on the socket, before the next
+// request on the same connection is read (a trace finished by it is visible
+// to the client's next request).
+TEST(HttpServer, OnWrittenRunsBeforeTheNextRequestIsRead) {
+  std::atomic<int> written{0};
+  auto server = Server::StartAsync({}, [&](Request&& req, Responder respond) {
+    if (req.path == "/count") return respond(Response::Text(200, std::to_string(written.load())));
+    Response r = Response::Text(200, std::string(1000, 'x'));
+    r.on_written = [&](bool ok) {
+      if (ok) written.fetch_add(1);
+    };
+    respond(std::move(r));
+  });
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  Client c((*server)->port());
+  ASSERT_TRUE(c.connected());
+  for (int i = 1; i <= 3; ++i) {
+    ASSERT_TRUE(c.Send("GET", "/x"));
+    EXPECT_EQ(c.Read().body.size(), 1000u);
+    ASSERT_TRUE(c.Send("GET", "/count"));
+    EXPECT_EQ(c.Read().body, std::to_string(i));
+  }
 }
 
 TEST(HttpServer, DroppedResponderAnswers500) {
