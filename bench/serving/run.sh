@@ -9,7 +9,7 @@
 # Prints the tables and a met / NOT MET line per target.
 #
 #   bench/serving/run.sh [--quick] [--only batching,resnet,overhead]
-# --quick finishes in under 3 minutes, the full run in about 10. It builds
+# --quick finishes in under 3 minutes, the full run in under 10. It builds
 # nothing: it needs build/inferd and build/inferd_serving_echo
 # (ninja -C build inferd inferd_serving_echo) and wrk. Models, a fresh
 # registry, logs and results.json go to build/bench-serving/.

@@ -64,6 +64,9 @@ struct FileRangeBody {
   };
 };
 
+// Read buffer reserved per connection (see Session).
+constexpr size_t kReadBufferBytes = 16 << 10;
+
 // State the sessions share with the server.
 struct Shared {
   ServerOptions options;
@@ -77,7 +80,14 @@ struct Shared {
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket&& socket, Shared& shared) : stream_(std::move(socket)), shared_(shared) {}
+  Session(tcp::socket&& socket, Shared& shared) : stream_(std::move(socket)), shared_(shared) {
+    // Beast reads max(512, free capacity) bytes per call and the buffer only
+    // grows to what one read asks for, so an empty buffer stays at 512 bytes
+    // forever: an 8.8 kB JSON request took 18 recvmsg calls. With room
+    // reserved, a request of this size arrives in one call, and a large
+    // body in chunks of this size.
+    buffer_.reserve(kReadBufferBytes);
+  }
 
   void Run() {
     beast::error_code ec;

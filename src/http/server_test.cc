@@ -123,6 +123,14 @@ TEST(HttpServer, AnswersInlineOnKeepAliveWithRemoteAddress) {
     EXPECT_EQ(r.status, 200);
     EXPECT_EQ(r.body, "127.0.0.1 " + std::to_string(i));
   }
+  // Bodies larger than the reserved read buffer arrive whole, on the same connection.
+  const std::string big(100'000, 'b');
+  ASSERT_TRUE(c.Send("POST", "/big", big));
+  auto r = c.Read();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "127.0.0.1 " + big);
+  ASSERT_TRUE(c.Send("POST", "/x", "after"));
+  EXPECT_EQ(c.Read().body, "127.0.0.1 after");
   for (int i = 0; i < 500 && (*server)->in_flight() != 0; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   EXPECT_EQ((*server)->in_flight(), 0);

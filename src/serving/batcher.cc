@@ -19,6 +19,11 @@
 // expiring. A separate reaper thread sleeps until the earliest deadline, so
 // expiry is prompt even while every instance is busy running a model. No
 // lock is held while a model runs or while `done` is called.
+//
+// Wake-ups: Submit wakes an instance only when one idles on an empty queue
+// or when the queued rows could fill the smallest preferred batch; an
+// instance waiting out the head's delay wakes at the due time by itself, so
+// the requests that trickle into a forming batch cost no context switch each.
 
 namespace inferd::serving {
 namespace {
@@ -121,6 +126,8 @@ struct BatcherCore {
   std::condition_variable reaper_cv;  // reaper: an earlier deadline, or draining
   std::condition_variable idle_cv;    // Drain: in_flight reached 0
   EntryList queue;
+  int64_t queued_rows = 0;                                // rows of the queued jobs that may merge (not solo)
+  int idle_waiters = 0;                                   // instances waiting on an empty queue
   std::set<std::pair<Deadline, const Entry*>> deadlines;  // queued jobs that have one
   bool draining = false;
   int64_t in_flight = 0;
@@ -143,6 +150,7 @@ struct DynamicBatcher::Impl {
 
 void BatcherCore::RemoveLocked(EntryList::iterator it, EntryList& into) {
   if (it->deadline != kNoDeadline) deadlines.erase({it->deadline, &*it});
+  if (!it->solo) queued_rows -= it->rows;
   into.splice(into.end(), queue, it);
   if (draining && queue.empty()) {
     work_cv.notify_all();
@@ -246,7 +254,9 @@ void BatcherCore::InstanceLoop() {
     }
     if (queue.empty()) {
       if (draining) return;
+      ++idle_waiters;
       work_cv.wait(lock);
+      --idle_waiters;
       continue;
     }
     Plan plan = PlanBatch(now);
@@ -463,8 +473,12 @@ Status DynamicBatcher::Submit(Job job) {
         if (s.deadlines.empty() || e.deadline < s.deadlines.begin()->first) s.reaper_cv.notify_one();
         s.deadlines.emplace(e.deadline, &e);
       }
+      if (!e.solo) s.queued_rows += e.rows;
+      // A batch forming below the smallest preferred size cannot start
+      // before its delay runs out, and the instance waiting for it wakes then.
+      const bool wake = e.solo || s.idle_waiters > 0 || s.queued_rows >= s.preferred.back();
       s.queue.splice(s.queue.end(), node);
-      s.work_cv.notify_one();
+      if (wake) s.work_cv.notify_one();
       return Status::Ok();
     }
   }

@@ -387,6 +387,40 @@ TEST(DynamicBatcherTest, PreferredSizesDispatchWithoutWaiting) {
   EXPECT_EQ(e.Get(1).info.batch_size, 2);
 }
 
+// Jobs trickling into a forming batch do not wake the instance (it waits out
+// the delay); the queue's row count must still reach a preferred size at
+// once after expired, merged and unmergeable jobs have come and gone.
+TEST(DynamicBatcherTest, PreferredSizeStillDispatchesAtOnceAfterExpiriesAndOtherShapes) {
+  BatchingConfig config;
+  config.max_batch_size = 8;
+  config.preferred_batch_sizes = {4};
+  config.max_queue_delay_us = 60'000'000;  // a minute: only the preferred size dispatches in time
+  auto batcher = MakeBatcher(NegModel(), config);
+  // Two jobs that expire in the queue.
+  Collector expired(2);
+  for (size_t i = 0; i < 2; ++i) {
+    Job job = MakeJob({Rows(1, 3, static_cast<uint32_t>(i))}, expired, i);
+    job.deadline = Clock::now() + 20ms;
+    ASSERT_TRUE(batcher->Submit(std::move(job)).ok());
+  }
+  ASSERT_TRUE(expired.WaitAll());
+  EXPECT_EQ(expired.Get(0).status.code(), StatusCode::kDeadlineExceeded);
+  // Three rows of another shape fill 4 with one more of theirs.
+  Collector other(2);
+  ASSERT_TRUE(batcher->Submit(MakeJob({Rows(3, 5, 7)}, other, 0)).ok());
+  ASSERT_TRUE(batcher->Submit(MakeJob({Rows(1, 5, 8)}, other, 1)).ok());
+  ASSERT_TRUE(other.WaitAll());
+  EXPECT_EQ(other.Get(1).info.batch_size, 4);
+  // Then four single rows of the first shape: one batch, promptly.
+  Collector c(4);
+  const auto start = Clock::now();
+  for (size_t i = 0; i < 4; ++i) ASSERT_TRUE(batcher->Submit(MakeJob({Rows(1, 3, 10 + i)}, c, i)).ok());
+  ASSERT_TRUE(c.WaitAll());
+  EXPECT_LT(Clock::now() - start, kWait);
+  EXPECT_EQ(c.Get(3).info.batch_size, 4);
+  EXPECT_EQ(c.Get(0).info.batch_id, c.Get(3).info.batch_id);
+}
+
 TEST(DynamicBatcherTest, QueueFullRefusesAtOnce) {
   BatchingConfig config;
   config.max_queue_size = 2;
