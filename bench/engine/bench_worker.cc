@@ -22,7 +22,7 @@
 using namespace inferd;
 
 int main(int argc, char** argv) {
-  inferd::UsePassiveOpenMpWaitUnlessSet(argv);
+  inferd::BoundOpenMpSpinUnlessSet(argv);
   if (argc != 5) {
     std::fprintf(stderr, "usage: inferd_engine_bench_worker MODEL INPUT.npy THREADS OUTPUT.npy\n");
     return 2;

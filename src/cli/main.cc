@@ -19,7 +19,7 @@ int ReportUsage(const std::string& message) {
 }  // namespace inferd::cli
 
 int main(int argc, char** argv) {
-  inferd::UsePassiveOpenMpWaitUnlessSet(argv);
+  inferd::BoundOpenMpSpinUnlessSet(argv);
   using namespace inferd::cli;
   CLI::App app{"inferd: an ONNX inference engine", "inferd"};
   app.set_version_flag("--version", std::string("inferd ") + kVersion);

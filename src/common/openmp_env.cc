@@ -6,9 +6,9 @@
 
 namespace inferd {
 
-void UsePassiveOpenMpWaitUnlessSet(char** argv) {
+void BoundOpenMpSpinUnlessSet(char** argv) {
   if (std::getenv("OMP_WAIT_POLICY") != nullptr || std::getenv("GOMP_SPINCOUNT") != nullptr) return;
-  if (::setenv("OMP_WAIT_POLICY", "passive", 1) != 0) return;
+  if (::setenv("GOMP_SPINCOUNT", kDefaultGompSpinCount, 1) != 0) return;
   ::execv("/proc/self/exe", argv);
   // exec failed (no /proc?): carry on with libgomp's defaults.
 }
