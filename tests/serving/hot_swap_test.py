@@ -84,6 +84,8 @@ class HotSwap(unittest.TestCase):
             t.start()
         rss_after_first = None
         start = time.monotonic()
+        time.sleep(1.5)  # steady state before the first swap, for the latency comparison
+        swaps_began = time.monotonic()
         try:
             for n in range(2, SWAPS + 2):
                 push(registry, "add", f"{models}/add_v{n}.onnx")
@@ -107,8 +109,17 @@ class HotSwap(unittest.TestCase):
         failed = [r for r in results if r[3] != 200]
         self.assertEqual(failed[:5], [], f"{len(failed)} of {len(results)} requests failed")
         rate = len(results) / elapsed
+
+        def p99_ms(rows):
+            lat = sorted(r[1] - r[0] for r in rows)
+            return 1000 * lat[min(len(lat) - 1, int(0.99 * len(lat)))] if lat else float("nan")
+
+        steady = [r for r in results if r[0] < swaps_began]
+        during = [r for r in results if r[0] >= swaps_began]
         print(f"\nhot swap: {len(results)} requests in {elapsed:.1f} s ({rate:.0f}/s) across {SWAPS} swaps, "
-              f"0 failed; RSS after first swap {rss_after_first} kB, after all {rss_end} kB")
+              f"0 failed; p99 {p99_ms(steady):.2f} ms steady ({len(steady)} requests), "
+              f"{p99_ms(during):.2f} ms during swaps ({len(during)}); "
+              f"RSS after first swap {rss_after_first} kB, after all {rss_end} kB")
         self.assertGreaterEqual(rate, 200, "load below 200 requests/s")
 
         times = [s[0] for s in samples]
