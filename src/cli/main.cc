@@ -26,7 +26,8 @@ int main(int argc, char** argv) {
     return std::string("inferd: error: ") + e.what() + "\nRun with --help for more information.\n";
   });
   const Verb verbs[] = {AddInspectVerb(app), AddRunVerb(app),   AddProfileVerb(app),
-                        AddModelVerb(app),   AddServeVerb(app), AddBenchVerb(app)};
+                        AddModelVerb(app),   AddServeVerb(app), AddBenchVerb(app),
+                        AddPredictVerb(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
