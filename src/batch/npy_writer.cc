@@ -52,7 +52,14 @@ class NpyWriter final : public RowWriter {
     const size_t got = std::fread(head.data(), 1, head.size(), f);
     std::fclose(f);
     head.resize(got);
-    auto h = ParseNpyHeader(head, UINT64_MAX);
+    // Zero the row count (same length, space-padded) so the header parses
+    // without the data it promises; only the type and row shape are used.
+    const size_t at = head.find("'shape': (");
+    if (at != std::string::npos) {
+      for (size_t i = at + 10; i < head.size() && head[i] >= '0' && head[i] <= '9'; ++i) head[i] = i == at + 10 ? '0' : ' ';
+    }
+    size_t data_offset = head.size() >= kPrefix ? kPrefix + (static_cast<uint8_t>(head[8]) | static_cast<uint8_t>(head[9]) << 8) : 0;
+    auto h = ParseNpyHeader(head, data_offset);
     if (!h.ok()) return h.status().WithContext("cannot resume '" + path_ + "'");
     dtype_ = h->dtype;
     row_shape_.assign(h->shape.begin() + 1, h->shape.end());
