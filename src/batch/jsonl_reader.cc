@@ -66,7 +66,7 @@ class JsonlReader final : public RowReader {
   Result<ReadBatch> Next(int64_t max_rows) override {
     std::optional<BatchBuilder> b;
     if (width_ >= 0) {
-      ASSIGN_OR_RETURN(BatchBuilder built, BatchBuilder::Create(target_.dtype, row_shape_, max_rows, next_));
+      ASSIGN_OR_RETURN(BatchBuilder built, BatchBuilder::Create(target_.dtype, row_shape_, max_rows, next_, pool_));
       b.emplace(std::move(built));
     }
     // Rows before the width is known wait here (only until the first good row).
@@ -95,7 +95,7 @@ class JsonlReader final : public RowReader {
         } else {
           row_shape_ = *shape;
           width_ = static_cast<int64_t>(values_.size());
-          ASSIGN_OR_RETURN(BatchBuilder built, BatchBuilder::Create(target_.dtype, row_shape_, max_rows, next_));
+          ASSIGN_OR_RETURN(BatchBuilder built, BatchBuilder::Create(target_.dtype, row_shape_, max_rows, next_, pool_));
           b.emplace(std::move(built));
           for (auto& e : early_errors) b->Reject(e.row, e.line, std::move(e.reason));
           early_errors.clear();

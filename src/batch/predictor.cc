@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "batch/batch_builder.h"
 #include "batch/bounded_queue.h"
 #include "batch/model_runner.h"
 #include "batch/resume_state.h"
@@ -211,6 +212,8 @@ Result<PredictSummary> RunPredict(const PredictOptions& o) {
   }
 
   ASSIGN_OR_RETURN(std::unique_ptr<RowReader> reader, OpenRowReader(setup.in_format, o.input, setup.target));
+  BufferPool buffers;
+  reader->set_buffer_pool(&buffers);
   if (resuming) RETURN_IF_ERROR(reader->Seek(state.rows_read, state.input_offset, state.input_line));
   ASSIGN_OR_RETURN(std::unique_ptr<RowWriter> writer, CreateRowWriter(setup.out_format, o.output, setup.spec));
   RETURN_IF_ERROR(writer->Open(resuming ? state.output_bytes : 0, resuming ? state.rows_ok : 0));
@@ -250,6 +253,7 @@ Result<PredictSummary> RunPredict(const PredictOptions& o) {
   meter.set_base_rows(state.rows_read);
   const int64_t rows_at_start = state.rows_read;
   std::thread write_thread([&] {
+    auto last_save = Clock::now() - std::chrono::seconds(1);
     for (;;) {
       auto item = to_write.Pop();
       if (!item) return;
@@ -281,8 +285,14 @@ Result<PredictSummary> RunPredict(const PredictOptions& o) {
       state.input_line = b.read.end_line;
       state.output_bytes = writer->bytes();
       state.errors_bytes = errors_open ? errors.size() : 0;
-      Status st = SaveResumeState(progress_path, state);
-      if (!st.ok()) return fail(st);
+      // The state may lag the files (a resume cuts them back to it), so it
+      // is saved at most every 100 ms rather than after every small batch.
+      const auto now = Clock::now();
+      if (now - last_save >= std::chrono::milliseconds(100)) {
+        Status st = SaveResumeState(progress_path, state);
+        if (!st.ok()) return fail(st);
+        last_save = now;
+      }
       meter.Update(state.rows_read - rows_at_start, state.rows_failed, reader->fraction_read());
     }
   });
@@ -301,7 +311,9 @@ Result<PredictSummary> RunPredict(const PredictOptions& o) {
       }
       out.run = std::move(run).value();
     }
-    batch->rows = Tensor();  // the input buffer is not needed any more
+    std::shared_ptr<Storage> buffer = batch->rows.storage();
+    batch->rows = Tensor();  // the model is done with the rows: their buffer goes back to the reader
+    buffers.Give(std::move(buffer));
     out.read = std::move(batch).value();
     if (!to_write.Push(std::move(out))) break;
   }

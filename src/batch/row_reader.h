@@ -27,6 +27,8 @@
 
 namespace inferd::batch {
 
+class BufferPool;  // batch_builder.h
+
 // A row that did not become model input.
 struct RowError {
   int64_t row = 0;   // 0-based index among the input's rows (data lines for text)
@@ -75,9 +77,16 @@ class RowReader {
   virtual int64_t total_rows() const = 0;
   // Share of the input read so far, 0..1 (for the ETA of text formats).
   virtual double fraction_read() const = 0;
+  // Batch buffers are taken from `pool` when it has one free (the pipeline
+  // gives them back after the model ran); null = always allocate.
+  void set_buffer_pool(BufferPool* pool) { pool_ = pool; }
+
   // The shape every row of the batch has (after Open for binary formats,
   // after the first good row for text formats with an open dimension).
   virtual Shape row_shape() const = 0;
+
+ protected:
+  BufferPool* pool_ = nullptr;
 };
 
 Result<std::unique_ptr<RowReader>> OpenRowReader(InputFormat format, const std::string& path, const RowTarget& target);
