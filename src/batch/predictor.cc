@@ -178,6 +178,12 @@ Result<PredictSummary> RunPredict(const PredictOptions& o) {
 
   const std::string progress_path = o.output + ".progress";
   const std::string errors_path = o.errors.empty() ? o.output + ".errors.jsonl" : o.errors;
+  for (const std::string* p : {&o.output, &errors_path}) {
+    std::error_code ec;
+    if (fs::equivalent(o.input, *p, ec) || fs::equivalent(o.model_path, *p, ec))
+      return InvalidArgument("'" + *p + "' is the input or the model; predict would overwrite it");
+  }
+  if (o.output == errors_path) return InvalidArgument("--errors must differ from --output");
   ResumeState state;
   state.fingerprint = setup.fingerprint;
   bool resuming = false;

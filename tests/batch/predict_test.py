@@ -159,6 +159,13 @@ class FormatsTest(unittest.TestCase):
         names = ["zero", "one", "two", "three"]
         self.assertEqual([line.split(",")[-1] for line in lines[1:]], [names[int(np.argmax(r))] for r in self.X])
 
+    def test_output_may_not_overwrite_the_input(self):
+        np.save(path("same.npy"), self.X)
+        rc, err = predict("--model-file", model("affine"), "-i", path("same.npy"), "-o", path("same.npy"))
+        self.assertEqual(rc, 1)
+        self.assertIn("overwrite", err)
+        np.testing.assert_array_equal(np.load(path("same.npy")), self.X)
+
     def test_unknown_extension_and_missing_model_are_clear(self):
         np.save(path("u.npy"), self.X)
         rc, err = predict("--model-file", model("affine"), "-i", path("u.npy"), "-o", path("u.out"))
@@ -250,17 +257,25 @@ class ResumeTest(unittest.TestCase):
 
     ROWS = 12000
 
-    @classmethod
-    def setUpClass(cls):
-        rng = np.random.default_rng(5)
-        cls.x = rng.standard_normal((cls.ROWS, 784)).astype(np.float32)
-        np.save(path("r.npy"), cls.x)
+    CSV_ROWS = 3000
+
+    def npy_input(self):
+        x = np.random.default_rng(5).standard_normal((self.ROWS, 784)).astype(np.float32)
+        np.save(path("r.npy"), x)
+        return path("r.npy")
+
+    def csv_input(self):
+        x = np.random.default_rng(5).standard_normal((self.CSV_ROWS, 784)).astype(np.float32)
+        bad = 0
         with open(path("r.csv"), "w") as f:
             f.write(",".join(f"p{i}" for i in range(784)) + "\n")
-            for i, row in enumerate(cls.x[:4000]):
+            line = ",".join(["%.4g"] * 784) + "\n"
+            for i, row in enumerate(x.tolist()):
                 if i % 997 == 13:
                     f.write("oops\n")  # bad rows too, so the errors file is resumed as well
-                f.write(",".join(f"{v:.4g}" for v in row) + "\n")
+                    bad += 1
+                f.write(line % tuple(row))
+        return path("r.csv"), self.CSV_ROWS + bad
 
     def kill_mid_run(self, args, out, total_rows):
         progress = out + ".progress"
@@ -274,7 +289,7 @@ class ResumeTest(unittest.TestCase):
                     rows = json.load(f)["rows_read"]
             except (OSError, ValueError):
                 rows = 0
-            if rows >= total_rows // 5:
+            if rows > 0:  # a batch is committed; later ones are probably written but not yet committed
                 break
             time.sleep(0.002)
         p.send_signal(signal.SIGKILL)
@@ -304,13 +319,14 @@ class ResumeTest(unittest.TestCase):
         self.assertFalse(os.path.exists(out + ".progress"))
 
     def test_npy_to_npy(self):
-        self.check_resume(path("r.npy"), path("r_out.npy"), self.ROWS)
+        self.check_resume(self.npy_input(), path("r_out.npy"), self.ROWS)
 
     def test_csv_to_csv_with_bad_rows(self):
-        self.check_resume(path("r.csv"), path("rc_out.csv"), 4000 + 4)
+        src, rows = self.csv_input()
+        self.check_resume(src, path("rc_out.csv"), rows)
 
     def test_resume_refuses_other_options(self):
-        args = ["--model-file", model("mlp"), "-i", path("r.npy"), "--batch-size", "64", "-o", path("ro.npy")]
+        args = ["--model-file", model("mlp"), "-i", self.npy_input(), "--batch-size", "64", "-o", path("ro.npy")]
         self.kill_mid_run(args, path("ro.npy"), self.ROWS)
         rc, err = predict(*args[:-4], "--batch-size", "32", "-o", path("ro.npy"), "--resume")
         self.assertEqual(rc, 1)
@@ -339,7 +355,7 @@ class MemoryTest(unittest.TestCase):
         rows = 160 * 1024  # 160 MB
         arr = np.lib.format.open_memmap(big, mode="w+", dtype=np.float32, shape=(rows, 256))
         for i in range(0, rows, 16384):
-            arr[i:i + 16384] = small[(i // 16384) % 4 * 1024:][:1][0]
+            arr[i:i + 16384] = small[(i // 16384) % 4096]
         arr.flush()
         del arr
         small_mb = self.peak_rss_mb(path("small.npy"), path("small_out.npy"))
