@@ -72,6 +72,7 @@ class BatchBuilder {
     batch_.num_rows = num_rows;
     batch_.end_offset = end_offset;
     batch_.end_line = end_line;
+    batch_.row_shape = row_shape_;
     if (good_ > 0) {
       Shape shape{good_};
       shape.insert(shape.end(), row_shape_.begin(), row_shape_.end());

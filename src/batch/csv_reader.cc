@@ -44,7 +44,8 @@ class CsvReader final : public RowReader {
     std::string_view line;
     for (;;) {
       ASSIGN_OR_RETURN(LineReader::Got got, r->lines_.Next(&line));
-      if (got == LineReader::Got::kEnd) return InvalidArgument("input '" + path + "' is empty: a CSV input needs a header line");
+      if (got == LineReader::Got::kEnd)
+        return InvalidArgument("input '" + path + "' is empty: a CSV input needs a header line");
       if (got == LineReader::Got::kTooLong) return InvalidArgument("input '" + path + "': the header line is too long");
       if (!IsBlank(line)) break;
     }
@@ -73,9 +74,8 @@ class CsvReader final : public RowReader {
     }
     auto shape = ResolveRowShapeForWidth(target, static_cast<int64_t>(r->selected_.size()));
     if (!shape.ok()) {
-      return shape.status().WithContext("input '" + path + "' (" + std::to_string(r->selected_.size()) +
-                                        " columns" + (target.columns.empty() ? "; choose some with --columns" : "") +
-                                        ")");
+      return shape.status().WithContext("input '" + path + "' (" + std::to_string(r->selected_.size()) + " columns" +
+                                        (target.columns.empty() ? "; choose some with --columns" : "") + ")");
     }
     r->row_shape_ = *shape;
     return std::unique_ptr<RowReader>(std::move(r));
@@ -133,7 +133,8 @@ class CsvReader final : public RowReader {
       const std::string_view f = fields_[selected_[i]];
       if (!ParseNumber(f, &values_[i])) {
         std::string shown(f.substr(0, 40));
-        return "column '" + header_[selected_[i]] + "': " + (f.empty() ? std::string("empty") : "'" + shown + "' is not a number");
+        return "column '" + header_[selected_[i]] +
+               "': " + (f.empty() ? std::string("empty") : "'" + shown + "' is not a number");
       }
     }
     std::string why = ConvertElements(DType::kFloat64, values_.data(), target_.dtype, slot,

@@ -75,7 +75,8 @@ std::string ConvertSpan(const S* src, D* dst, int64_t n, bool reject_nonfinite) 
 }  // namespace
 
 bool IsConvertible(DType t) {
-  return DispatchAll(t, [](auto) { return true; }, [] { return false; });
+  return DispatchAll(
+      t, [](auto) { return true; }, [] { return false; });
 }
 
 std::string ConvertElements(DType from, const void* src, DType to, void* dst, int64_t n, bool reject_nonfinite) {

@@ -42,12 +42,24 @@ class IdxReader final : public RowReader {
     if (!ReadExact(r->file_, magic, 4)) return InvalidArgument("input '" + path + "' is too short to be an IDX file");
     if (magic[0] != 0 || magic[1] != 0) return InvalidArgument("input '" + path + "' is not an IDX file (bad magic)");
     switch (magic[2]) {
-      case 0x08: r->dtype_ = DType::kUint8; break;
-      case 0x09: r->dtype_ = DType::kInt8; break;
-      case 0x0B: r->dtype_ = DType::kInt16; break;
-      case 0x0C: r->dtype_ = DType::kInt32; break;
-      case 0x0D: r->dtype_ = DType::kFloat32; break;
-      case 0x0E: r->dtype_ = DType::kFloat64; break;
+      case 0x08:
+        r->dtype_ = DType::kUint8;
+        break;
+      case 0x09:
+        r->dtype_ = DType::kInt8;
+        break;
+      case 0x0B:
+        r->dtype_ = DType::kInt16;
+        break;
+      case 0x0C:
+        r->dtype_ = DType::kInt32;
+        break;
+      case 0x0D:
+        r->dtype_ = DType::kFloat32;
+        break;
+      case 0x0E:
+        r->dtype_ = DType::kFloat64;
+        break;
       default:
         return InvalidArgument("input '" + path + "': unknown IDX element type " + std::to_string(magic[2]));
     }
@@ -76,7 +88,7 @@ class IdxReader final : public RowReader {
 
   Result<ReadBatch> Next(int64_t max_rows) override {
     const int64_t n = std::min(max_rows, total_ - next_);
-    if (n <= 0) return ReadBatch{next_, 0, {}, {}, {}, static_cast<uint64_t>(next_), 0};
+    if (n <= 0) return ReadBatch{next_, 0, {}, {}, {}, static_cast<uint64_t>(next_), 0, {}};
     ASSIGN_OR_RETURN(BatchBuilder b, BatchBuilder::Create(target_.dtype, row_shape_, n, next_, pool_));
     const size_t elem = DTypeSize(dtype_);
     for (int64_t i = 0; i < n; ++i) {
@@ -85,7 +97,8 @@ class IdxReader final : public RowReader {
         return DataLoss("input '" + path_ + "': IDX data ends at row " + std::to_string(row) +
                         " though its header promises " + std::to_string(total_) + " rows");
       if (elem > 1) {  // IDX is big-endian
-        for (size_t k = 0; k < row_buf_.size(); k += elem) std::reverse(row_buf_.begin() + k, row_buf_.begin() + k + elem);
+        for (size_t k = 0; k < row_buf_.size(); k += elem)
+          std::reverse(row_buf_.begin() + k, row_buf_.begin() + k + elem);
       }
       std::string why =
           ConvertElements(dtype_, row_buf_.data(), target_.dtype, b.slot(), row_numel_, target_.reject_nonfinite);

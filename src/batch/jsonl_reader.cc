@@ -135,6 +135,12 @@ class JsonlReader final : public RowReader {
     return Status::Ok();
   }
 
+  void RestoreRowShape(const Shape& shape) override {
+    if (width_ >= 0 || shape.empty()) return;
+    row_shape_ = shape;
+    width_ = ShapeNumel(shape);
+  }
+
   int64_t total_rows() const override { return -1; }
   double fraction_read() const override {
     return lines_.file_size() > 0 ? static_cast<double>(lines_.offset()) / static_cast<double>(lines_.file_size())

@@ -81,7 +81,8 @@ Result<RunResult> ModelRunner::RunRowByRow(const Tensor& rows, const std::vector
   }
   // A model that fails on every row before any row worked is broken for
   // this input, not fed a few bad rows: stop instead of logging every row.
-  if (result.row_ids.empty() && rows_ok_ == 0) return batch_error.WithContext("the model failed on every row of the first batch");
+  if (result.row_ids.empty() && rows_ok_ == 0)
+    return batch_error.WithContext("the model failed on every row of the first batch");
   for (auto& p : parts) {
     if (p.empty()) continue;
     ASSIGN_OR_RETURN(Tensor stacked, Stack(p));

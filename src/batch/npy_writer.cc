@@ -11,19 +11,32 @@ namespace {
 
 const char* Descr(DType t) {
   switch (t) {
-    case DType::kFloat16: return "<f2";
-    case DType::kFloat32: return "<f4";
-    case DType::kFloat64: return "<f8";
-    case DType::kInt8: return "|i1";
-    case DType::kInt16: return "<i2";
-    case DType::kInt32: return "<i4";
-    case DType::kInt64: return "<i8";
-    case DType::kUint8: return "|u1";
-    case DType::kUint16: return "<u2";
-    case DType::kUint32: return "<u4";
-    case DType::kUint64: return "<u8";
-    case DType::kBool: return "|b1";
-    default: return nullptr;
+    case DType::kFloat16:
+      return "<f2";
+    case DType::kFloat32:
+      return "<f4";
+    case DType::kFloat64:
+      return "<f8";
+    case DType::kInt8:
+      return "|i1";
+    case DType::kInt16:
+      return "<i2";
+    case DType::kInt32:
+      return "<i4";
+    case DType::kInt64:
+      return "<i8";
+    case DType::kUint8:
+      return "|u1";
+    case DType::kUint16:
+      return "<u2";
+    case DType::kUint32:
+      return "<u4";
+    case DType::kUint64:
+      return "<u8";
+    case DType::kBool:
+      return "|b1";
+    default:
+      return nullptr;
   }
 }
 
@@ -56,9 +69,11 @@ class NpyWriter final : public RowWriter {
     // without the data it promises; only the type and row shape are used.
     const size_t at = head.find("'shape': (");
     if (at != std::string::npos) {
-      for (size_t i = at + 10; i < head.size() && head[i] >= '0' && head[i] <= '9'; ++i) head[i] = i == at + 10 ? '0' : ' ';
+      for (size_t i = at + 10; i < head.size() && head[i] >= '0' && head[i] <= '9'; ++i)
+        head[i] = i == at + 10 ? '0' : ' ';
     }
-    size_t data_offset = head.size() >= kPrefix ? kPrefix + (static_cast<uint8_t>(head[8]) | static_cast<uint8_t>(head[9]) << 8) : 0;
+    size_t data_offset =
+        head.size() >= kPrefix ? kPrefix + (static_cast<uint8_t>(head[8]) | static_cast<uint8_t>(head[9]) << 8) : 0;
     auto h = ParseNpyHeader(head, data_offset);
     if (!h.ok()) return h.status().WithContext("cannot resume '" + path_ + "'");
     dtype_ = h->dtype;

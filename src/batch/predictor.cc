@@ -105,7 +105,8 @@ Result<Setup> Prepare(const PredictOptions& o) {
   s.target.reject_nonfinite = o.reject_nonfinite;
   s.batch_size = o.batch_size;
   if (in.dims) {
-    if (in.dims->empty()) return InvalidArgument("input \"" + in.name + "\" is a scalar; predict needs a batch dimension");
+    if (in.dims->empty())
+      return InvalidArgument("input \"" + in.name + "\" is a scalar; predict needs a batch dimension");
     const Dim& first = (*in.dims)[0];
     if (first.fixed() && first.value != 1)
       return InvalidArgument("input \"" + in.name + "\" " + in.ShapeString() + " has a fixed first dimension of " +
@@ -145,8 +146,9 @@ Result<Setup> Prepare(const PredictOptions& o) {
                   ";in_format=" + std::to_string(static_cast<int>(s.in_format)) +
                   ";out_format=" + std::to_string(static_cast<int>(s.out_format)) +
                   ";batch=" + std::to_string(s.batch_size) + ";threads=" + std::to_string(o.threads) +
-                  ";columns=" + cols + ";outputs=" + names + ";labels=" + (o.labels.empty() ? "" : FileStamp(o.labels)) +
-                  ";input_name=" + s.target.input_name + ";reject_nonfinite=" + (o.reject_nonfinite ? "1" : "0");
+                  ";columns=" + cols + ";outputs=" + names +
+                  ";labels=" + (o.labels.empty() ? "" : FileStamp(o.labels)) + ";input_name=" + s.target.input_name +
+                  ";reject_nonfinite=" + (o.reject_nonfinite ? "1" : "0");
   return s;
 }
 
@@ -208,8 +210,10 @@ Result<PredictSummary> RunPredict(const PredictOptions& o) {
   } else {
     std::error_code ec;
     if (fs::exists(progress_path, ec))
-      std::fprintf(o.log, "predict: note: starting over; an interrupted run's progress in '%s' is discarded "
-                          "(--resume continues it)\n", progress_path.c_str());
+      std::fprintf(o.log,
+                   "predict: note: starting over; an interrupted run's progress in '%s' is discarded "
+                   "(--resume continues it)\n",
+                   progress_path.c_str());
     fs::remove(progress_path, ec);
   }
   if (!resuming || state.errors_bytes == 0) {
@@ -220,7 +224,10 @@ Result<PredictSummary> RunPredict(const PredictOptions& o) {
   ASSIGN_OR_RETURN(std::unique_ptr<RowReader> reader, OpenRowReader(setup.in_format, o.input, setup.target));
   BufferPool buffers;
   reader->set_buffer_pool(&buffers);
-  if (resuming) RETURN_IF_ERROR(reader->Seek(state.rows_read, state.input_offset, state.input_line));
+  if (resuming) {
+    RETURN_IF_ERROR(reader->Seek(state.rows_read, state.input_offset, state.input_line));
+    reader->RestoreRowShape(state.row_shape);
+  }
   ASSIGN_OR_RETURN(std::unique_ptr<RowWriter> writer, CreateRowWriter(setup.out_format, o.output, setup.spec));
   RETURN_IF_ERROR(writer->Open(resuming ? state.output_bytes : 0, resuming ? state.rows_ok : 0));
   OutputFile errors;
@@ -291,6 +298,7 @@ Result<PredictSummary> RunPredict(const PredictOptions& o) {
       state.input_line = b.read.end_line;
       state.output_bytes = writer->bytes();
       state.errors_bytes = errors_open ? errors.size() : 0;
+      if (state.row_shape.empty()) state.row_shape = b.read.row_shape;
       // The state may lag the files (a resume cuts them back to it), so it
       // is saved at most every 100 ms rather than after every small batch.
       const auto now = Clock::now();

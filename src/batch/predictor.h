@@ -38,11 +38,11 @@ struct PredictOptions {
   std::string model_identity;
   std::string input;
   std::string output;
-  std::string errors;  // default: OUTPUT.errors.jsonl
-  std::string labels;  // a text file, one label per line
-  std::string input_format;   // "" = from the input's name
-  std::string output_format;  // "" = from the output's name
-  std::string input_name;     // JSON key / "inputs" entry name; default the model input's name
+  std::string errors;                     // default: OUTPUT.errors.jsonl
+  std::string labels;                     // a text file, one label per line
+  std::string input_format;               // "" = from the input's name
+  std::string output_format;              // "" = from the output's name
+  std::string input_name;                 // JSON key / "inputs" entry name; default the model input's name
   std::vector<std::string> columns;       // CSV columns, in order
   std::vector<std::string> output_names;  // outputs written; default all (.npy: the first)
   int64_t batch_size = 256;
@@ -55,7 +55,7 @@ struct PredictOptions {
 };
 
 struct PredictSummary {
-  int64_t rows_ok = 0;      // over the whole job, resumed part included
+  int64_t rows_ok = 0;  // over the whole job, resumed part included
   int64_t rows_failed = 0;
   int64_t resumed_rows = 0;  // input rows a resumed run skipped
   double seconds = 0;        // this process's pipeline time (model load excluded)

@@ -6,14 +6,14 @@
 
 namespace inferd::batch {
 
-ProgressMeter::ProgressMeter(std::FILE* out, ProgressMode mode, int64_t total_rows,
-                             std::chrono::milliseconds interval)
+ProgressMeter::ProgressMeter(std::FILE* out, ProgressMode mode, int64_t total_rows, std::chrono::milliseconds interval)
     : out_(out), total_(total_rows), interval_(interval) {
   const bool tty = isatty(fileno(out)) != 0;
   bar_ = mode == ProgressMode::kBar || (mode == ProgressMode::kAuto && tty);
   enabled_ = mode != ProgressMode::kNone;
   if (bar_) interval_ = std::chrono::milliseconds(200);
-  start_ = last_ = std::chrono::steady_clock::now();
+  start_ = std::chrono::steady_clock::now();
+  last_ = start_ - interval_;  // the first update shows at once
 }
 
 std::string ProgressMeter::FormatDuration(double s) {

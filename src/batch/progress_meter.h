@@ -1,7 +1,7 @@
 // ProgressMeter: what `inferd predict` tells the user while it runs. On a
 // terminal, one line redrawn in place (rows, rows/s, ETA) at most 5 times a
 // second; otherwise a plain line every `interval` (2 s by default), so logs
-// of nightly jobs stay readable.
+// of nightly jobs stay readable. The first batch is shown at once.
 //
 // Called from one thread (the pipeline's writer).
 #pragma once

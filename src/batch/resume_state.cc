@@ -17,7 +17,8 @@ Status SaveResumeState(const std::string& path, const ResumeState& s) {
                       {"input_offset", s.input_offset},
                       {"input_line", s.input_line},
                       {"output_bytes", s.output_bytes},
-                      {"errors_bytes", s.errors_bytes}};
+                      {"errors_bytes", s.errors_bytes},
+                      {"row_shape", s.row_shape}};
   const std::string text = j.dump() + "\n";
   const std::string tmp = path + ".tmp";
   std::FILE* f = std::fopen(tmp.c_str(), "wb");
@@ -49,6 +50,7 @@ Result<ResumeState> LoadResumeState(const std::string& path) {
     s.input_line = j.at("input_line").get<int64_t>();
     s.output_bytes = j.at("output_bytes").get<uint64_t>();
     s.errors_bytes = j.at("errors_bytes").get<uint64_t>();
+    s.row_shape = j.value("row_shape", std::vector<int64_t>{});
   } catch (const nlohmann::json::exception&) {
     return bad();
   }

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "common/status.h"
 
@@ -27,6 +28,7 @@ struct ResumeState {
   int64_t input_line = 0;     // text inputs: lines read so far
   uint64_t output_bytes = 0;
   uint64_t errors_bytes = 0;
+  std::vector<int64_t> row_shape;  // the rows' shape once known (empty before)
 };
 
 // Writes `state` to `path` atomically (temporary file + rename).

@@ -41,10 +41,14 @@ Result<InputFormat> InputFormatFor(const std::string& path, const std::string& f
 
 Result<std::unique_ptr<RowReader>> OpenRowReader(InputFormat format, const std::string& path, const RowTarget& target) {
   switch (format) {
-    case InputFormat::kNpy: return OpenNpyReader(path, target);
-    case InputFormat::kCsv: return OpenCsvReader(path, target);
-    case InputFormat::kJsonl: return OpenJsonlReader(path, target);
-    case InputFormat::kIdx: return OpenIdxReader(path, target);
+    case InputFormat::kNpy:
+      return OpenNpyReader(path, target);
+    case InputFormat::kCsv:
+      return OpenCsvReader(path, target);
+    case InputFormat::kJsonl:
+      return OpenJsonlReader(path, target);
+    case InputFormat::kIdx:
+      return OpenIdxReader(path, target);
   }
   return Internal("unknown input format");
 }

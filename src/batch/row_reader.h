@@ -50,13 +50,14 @@ struct RowTarget {
 };
 
 struct ReadBatch {
-  int64_t first_row = 0;  // row number of the batch's first input row
-  int64_t num_rows = 0;   // input rows consumed (good and bad); 0 = end of input
-  Tensor rows;            // [good rows, row shape...]; undefined when no row was good
+  int64_t first_row = 0;         // row number of the batch's first input row
+  int64_t num_rows = 0;          // input rows consumed (good and bad); 0 = end of input
+  Tensor rows;                   // [good rows, row shape...]; undefined when no row was good
   std::vector<int64_t> row_ids;  // row number of each good row, ascending
   std::vector<RowError> errors;
   uint64_t end_offset = 0;  // where the next batch starts (Seek's `offset`)
   int64_t end_line = 0;     // text formats: the last line read (Seek's `line`)
+  Shape row_shape;          // the shape of each row; empty when not yet known
 };
 
 enum class InputFormat { kNpy, kCsv, kJsonl, kIdx };
@@ -84,6 +85,10 @@ class RowReader {
   // The shape every row of the batch has (after Open for binary formats,
   // after the first good row for text formats with an open dimension).
   virtual Shape row_shape() const = 0;
+  // A resumed run restores the row shape the interrupted one had settled on
+  // (text formats with an open dimension take it from the first good row,
+  // which a resumed run may not see). Binary formats ignore it.
+  virtual void RestoreRowShape(const Shape& shape) {}
 
  protected:
   BufferPool* pool_ = nullptr;

@@ -28,14 +28,18 @@ Result<OutputFormat> OutputFormatFor(const std::string& path, const std::string&
   if (EndsWith(p, ".npy")) return OutputFormat::kNpy;
   if (EndsWith(p, ".csv")) return OutputFormat::kCsv;
   if (EndsWith(p, ".jsonl") || EndsWith(p, ".ndjson")) return OutputFormat::kJsonl;
-  return InvalidArgument("cannot tell the format of output '" + path + "' from its name (.npy, .csv, .jsonl); pass --format");
+  return InvalidArgument("cannot tell the format of output '" + path +
+                         "' from its name (.npy, .csv, .jsonl); pass --format");
 }
 
 Result<std::unique_ptr<RowWriter>> CreateRowWriter(OutputFormat format, const std::string& path, OutputSpec spec) {
   switch (format) {
-    case OutputFormat::kNpy: return CreateNpyWriter(path, std::move(spec));
-    case OutputFormat::kCsv: return CreateCsvWriter(path, std::move(spec));
-    case OutputFormat::kJsonl: return CreateJsonlWriter(path, std::move(spec));
+    case OutputFormat::kNpy:
+      return CreateNpyWriter(path, std::move(spec));
+    case OutputFormat::kCsv:
+      return CreateCsvWriter(path, std::move(spec));
+    case OutputFormat::kJsonl:
+      return CreateJsonlWriter(path, std::move(spec));
   }
   return Internal("unknown output format");
 }

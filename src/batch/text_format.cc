@@ -32,11 +32,21 @@ void AppendJsonString(std::string_view s, std::string* out) {
   *out += '"';
   for (char c : s) {
     switch (c) {
-      case '"': *out += "\\\""; break;
-      case '\\': *out += "\\\\"; break;
-      case '\n': *out += "\\n"; break;
-      case '\r': *out += "\\r"; break;
-      case '\t': *out += "\\t"; break;
+      case '"':
+        *out += "\\\"";
+        break;
+      case '\\':
+        *out += "\\\\";
+        break;
+      case '\n':
+        *out += "\\n";
+        break;
+      case '\r':
+        *out += "\\r";
+        break;
+      case '\t':
+        *out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           char buf[8];
@@ -62,11 +72,21 @@ void AppendElement(const Tensor& t, int64_t i, bool json, std::string* out) {
   };
   char buf[32];
   switch (t.dtype()) {
-    case DType::kFloat32: append_float(t.data<float>()[i], true); return;
-    case DType::kFloat64: append_float(t.data<double>()[i], false); return;
-    case DType::kFloat16: append_float(t.data<Float16>()[i].ToFloat(), true); return;
-    case DType::kBFloat16: append_float(t.data<BFloat16>()[i].ToFloat(), true); return;
-    case DType::kBool: *out += t.data<bool>()[i] ? '1' : '0'; return;
+    case DType::kFloat32:
+      append_float(t.data<float>()[i], true);
+      return;
+    case DType::kFloat64:
+      append_float(t.data<double>()[i], false);
+      return;
+    case DType::kFloat16:
+      append_float(t.data<Float16>()[i].ToFloat(), true);
+      return;
+    case DType::kBFloat16:
+      append_float(t.data<BFloat16>()[i].ToFloat(), true);
+      return;
+    case DType::kBool:
+      *out += t.data<bool>()[i] ? '1' : '0';
+      return;
     case DType::kInt64: {
       const auto r = std::to_chars(buf, buf + sizeof buf, t.data<int64_t>()[i]);
       out->append(buf, r.ptr);

@@ -176,6 +176,30 @@ class FormatsTest(unittest.TestCase):
         self.assertIn("--model", err)
 
 
+class ProgressTest(unittest.TestCase):
+    """A redrawn line on a terminal (--progress bar forces it here), plain lines otherwise."""
+
+    def run_progress(self, mode):
+        np.save(path("p.npy"), np.ones((50, 4), dtype=np.float32))
+        p = subprocess.run([INFERD, "predict", "--model-file", model("affine"), "-i", path("p.npy"), "-o",
+                            path("p_out.npy"), "--batch-size", "10", "--progress", mode],
+                           capture_output=True, timeout=60)  # bytes: text mode would turn \r into \n
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return p.stderr.decode()
+
+    def test_bar_redraws_one_line(self):
+        err = self.run_progress("bar")
+        self.assertIn("\rpredict: 10 of 50 rows (20%), 0 failed", err)
+        self.assertIn("ETA", err)
+        self.assertIn("predict: done: 50 rows ok, 0 rows failed", err)
+
+    def test_lines_when_not_a_terminal(self):
+        err = self.run_progress("auto")  # stderr is a pipe here
+        self.assertNotIn("\r", err)
+        self.assertIn("predict: 10 of 50 rows (20%), 0 failed", err)
+        self.assertEqual(len([ln for ln in err.splitlines() if " of 50 rows " in ln]), 1)  # then one every 2 s
+
+
 class BadRowsTest(unittest.TestCase):
     """Bad rows go to the errors file with their numbers; the run goes on; exit code 3."""
 
