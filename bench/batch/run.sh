@@ -13,8 +13,8 @@
 #   bench/batch/run.sh [--threads 1] [--tries 3] [--rows 60000] [--batches "32 64 128 256"]
 # Needs build/inferd (ninja -C build inferd) and python3-onnx/numpy. The CNN
 # is $CNN or build/examples/fashion_mnist/fashion_mnist.onnx (scripts/quickstart.sh
-# makes it); its rows are $FASHION (default the t10k images under
-# /usr/share/datasets/fashion-mnist). Files go to build/bench-batch/ and are
+# makes it); its rows are $FASHION (default the 60000 train images under
+# /usr/share/datasets/fashion-mnist, enough rows for start-up to not count). Files go to build/bench-batch/ and are
 # deleted at the end.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -92,7 +92,7 @@ bench() {  # name model input rows_per_run_measurement
 }
 bench mlp "$work/models/mlp.onnx" "$work/mlp_rows.npy" 20000
 cnn="${CNN:-$build/examples/fashion_mnist/fashion_mnist.onnx}"
-fashion="${FASHION:-/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz}"
+fashion="${FASHION:-/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz}"
 if [ -f "$cnn" ] && [ -f "$fashion" ]; then
   bench cnn "$cnn" "$fashion" 3000
 else

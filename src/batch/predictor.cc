@@ -238,7 +238,8 @@ Result<PredictSummary> RunPredict(const PredictOptions& o) {
   }
   summary.resumed_rows = state.rows_read;
   // Write a first state at once, so a run killed before its first batch resumes too.
-  RETURN_IF_ERROR(SaveResumeState(progress_path, state));
+  ASSIGN_OR_RETURN(ResumeStateFile state_file, ResumeStateFile::Open(progress_path, state.seq));
+  RETURN_IF_ERROR(state_file.Save(state));
 
   const size_t depth = static_cast<size_t>(std::max(1, o.queue_batches));
   BoundedQueue<ReadBatch> to_run(depth);
@@ -303,7 +304,7 @@ Result<PredictSummary> RunPredict(const PredictOptions& o) {
       // is saved at most every 100 ms rather than after every small batch.
       const auto now = Clock::now();
       if (now - last_save >= std::chrono::milliseconds(100)) {
-        Status st = SaveResumeState(progress_path, state);
+        Status st = state_file.Save(state);
         if (!st.ok()) return fail(st);
         last_save = now;
       }
@@ -317,7 +318,9 @@ Result<PredictSummary> RunPredict(const PredictOptions& o) {
     if (!batch || failure.failed()) break;
     ResultBatch out;
     if (batch->rows.defined()) {
+      const auto run_start = Clock::now();
       auto run = runner.Run(batch->rows, batch->row_ids);
+      summary.model_seconds += std::chrono::duration<double>(Clock::now() - run_start).count();
       if (!run.ok()) {
         fail(run.status().WithContext("rows " + std::to_string(batch->first_row) + ".." +
                                       std::to_string(batch->first_row + batch->num_rows - 1)));

@@ -47,7 +47,7 @@ struct PredictOptions {
   std::vector<std::string> output_names;  // outputs written; default all (.npy: the first)
   int64_t batch_size = 256;
   int threads = 1;
-  int queue_batches = 4;
+  int queue_batches = 8;
   bool resume = false;
   bool reject_nonfinite = false;
   ProgressMode progress = ProgressMode::kAuto;
@@ -60,6 +60,7 @@ struct PredictSummary {
   int64_t resumed_rows = 0;  // input rows a resumed run skipped
   double seconds = 0;        // this process's pipeline time (model load excluded)
   double load_seconds = 0;
+  double model_seconds = 0;  // time inside the model's runs (the rest is waiting for rows or the writer)
   int64_t rows_this_run = 0;
   uint64_t peak_rss_bytes = 0;  // VmHWM of this process
   std::string errors_path;      // empty when no row failed

@@ -75,11 +75,11 @@ int Predict(PredictArgs& a) {
   const double rate = s.seconds > 0 ? static_cast<double>(s.rows_this_run) / s.seconds : 0;
   std::fprintf(stderr,
                "predict: done: %lld rows ok, %lld rows failed%s; %lld rows in %.2f s (%.0f rows/s, batch %lld, "
-               "model load %.2f s); peak RSS %.1f MB\n",
+               "model load %.2f s, in the model %.2f s); peak RSS %.1f MB\n",
                static_cast<long long>(s.rows_ok), static_cast<long long>(s.rows_failed),
                s.resumed_rows > 0 ? (" (resumed after row " + std::to_string(s.resumed_rows) + ")").c_str() : "",
                static_cast<long long>(s.rows_this_run), s.seconds, rate, static_cast<long long>(s.batch_size),
-               s.load_seconds, static_cast<double>(s.peak_rss_bytes) / 1e6);
+               s.load_seconds, s.model_seconds, static_cast<double>(s.peak_rss_bytes) / 1e6);
   std::fprintf(stderr, "predict: output %s\n", a.options.output.c_str());
   if (s.rows_failed > 0) {
     std::fprintf(stderr, "predict: %lld rows failed; see %s\n", static_cast<long long>(s.rows_failed),
@@ -98,8 +98,7 @@ Verb AddPredictVerb(CLI::App& app) {
   cmd->footer(
       "Exit codes: 0 all rows predicted, 1 error (rerun with --resume to continue), 2 usage, "
       "3 finished but some rows failed (see the errors file).");
-  cmd->add_option("-m,--model", a->model_ref, "A registry model: NAME, NAME:VERSION or NAME@ALIAS")
-      ->type_name("REF");
+  cmd->add_option("-m,--model", a->model_ref, "A registry model: NAME, NAME:VERSION or NAME@ALIAS")->type_name("REF");
   cmd->add_option("--registry", a->registry_root, "Registry folder (default $INFERD_REGISTRY or ./inferd-data)")
       ->type_name("DIR");
   cmd->add_option("--model-file", a->model_file, "An .onnx file instead of a registry model")->type_name("FILE");

@@ -58,6 +58,20 @@ def read_jsonl(p):
         return [json.loads(line) for line in f]
 
 
+def read_progress(p):
+    """The newest slot of an OUTPUT.progress file (two 4096-byte slots: JSON, checksum, padding)."""
+    with open(p, "rb") as f:
+        data = f.read()
+    states = []
+    for at in range(0, len(data), 4096):
+        text = data[at:at + 4096].split(b"\n")[0]
+        try:
+            states.append(json.loads(text))
+        except ValueError:
+            pass
+    return max(states, key=lambda s: s["seq"])
+
+
 def write_idx(p, arr, gz=False):
     codes = {np.dtype(np.uint8): 0x08, np.dtype(np.float32): 0x0D}
     head = bytes([0, 0, codes[arr.dtype], arr.ndim]) + b"".join(struct.pack(">I", d) for d in arr.shape)
@@ -309,8 +323,7 @@ class ResumeTest(unittest.TestCase):
         rows = 0
         while time.monotonic() < deadline and p.poll() is None:
             try:
-                with open(progress) as f:
-                    rows = json.load(f)["rows_read"]
+                rows = read_progress(progress)["rows_read"]
             except (OSError, ValueError):
                 rows = 0
             if rows > 0:  # a batch is committed; later ones are probably written but not yet committed
@@ -319,8 +332,7 @@ class ResumeTest(unittest.TestCase):
         p.send_signal(signal.SIGKILL)
         p.wait()
         self.assertEqual(p.returncode, -signal.SIGKILL, "the run ended before it could be killed")
-        with open(progress) as f:
-            state = json.load(f)
+        state = read_progress(progress)
         self.assertGreater(state["rows_read"], 0)
         self.assertLess(state["rows_read"], total_rows)
         return state
