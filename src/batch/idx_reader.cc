@@ -88,7 +88,7 @@ class IdxReader final : public RowReader {
 
   Result<ReadBatch> Next(int64_t max_rows) override {
     const int64_t n = std::min(max_rows, total_ - next_);
-    if (n <= 0) return ReadBatch{next_, 0, {}, {}, {}, static_cast<uint64_t>(next_), 0, {}};
+    if (n <= 0) return ReadBatch{next_, 0, {}, {}, {}, static_cast<uint64_t>(next_), 0, {}, 1.0};
     ASSIGN_OR_RETURN(BatchBuilder b, BatchBuilder::Create(target_.dtype, row_shape_, n, next_, pool_));
     const size_t elem = DTypeSize(dtype_);
     for (int64_t i = 0; i < n; ++i) {

@@ -258,6 +258,7 @@ Result<PredictSummary> RunPredict(const PredictOptions& o) {
       auto batch = reader->Next(batch_size);
       if (!batch.ok()) return fail(batch.status());
       if (batch->num_rows == 0) break;
+      batch->fraction_read = reader->fraction_read();  // read here: the reader is this thread's
       if (!to_run.Push(std::move(batch).value())) return;
     }
     to_run.Close();
@@ -308,7 +309,7 @@ Result<PredictSummary> RunPredict(const PredictOptions& o) {
         if (!st.ok()) return fail(st);
         last_save = now;
       }
-      meter.Update(state.rows_read - rows_at_start, state.rows_failed, reader->fraction_read());
+      meter.Update(state.rows_read - rows_at_start, state.rows_failed, b.read.fraction_read);
     }
   });
 

@@ -55,9 +55,10 @@ struct ReadBatch {
   Tensor rows;                   // [good rows, row shape...]; undefined when no row was good
   std::vector<int64_t> row_ids;  // row number of each good row, ascending
   std::vector<RowError> errors;
-  uint64_t end_offset = 0;  // where the next batch starts (Seek's `offset`)
-  int64_t end_line = 0;     // text formats: the last line read (Seek's `line`)
-  Shape row_shape;          // the shape of each row; empty when not yet known
+  uint64_t end_offset = 0;   // where the next batch starts (Seek's `offset`)
+  int64_t end_line = 0;      // text formats: the last line read (Seek's `line`)
+  Shape row_shape;           // the shape of each row; empty when not yet known
+  double fraction_read = 0;  // the reader's fraction_read() after this batch (set by the pipeline)
 };
 
 enum class InputFormat { kNpy, kCsv, kJsonl, kIdx };
