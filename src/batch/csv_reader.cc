@@ -82,6 +82,7 @@ class CsvReader final : public RowReader {
   }
 
   Result<ReadBatch> Next(int64_t max_rows) override {
+    max_rows = std::min(max_rows, lines_.MaxRowsLeft());
     ASSIGN_OR_RETURN(BatchBuilder b, BatchBuilder::Create(target_.dtype, row_shape_, max_rows, next_, pool_));
     int64_t n = 0;
     std::string_view line;

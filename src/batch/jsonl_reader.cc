@@ -64,6 +64,7 @@ class JsonlReader final : public RowReader {
   }
 
   Result<ReadBatch> Next(int64_t max_rows) override {
+    max_rows = std::min(max_rows, lines_.MaxRowsLeft());
     std::optional<BatchBuilder> b;
     if (width_ >= 0) {
       ASSIGN_OR_RETURN(BatchBuilder built, BatchBuilder::Create(target_.dtype, row_shape_, max_rows, next_, pool_));

@@ -42,6 +42,11 @@ class LineReader {
   // 1-based number of the last line returned.
   int64_t line_number() const { return line_number_; }
   uint64_t file_size() const { return file_size_; }
+  // At most how many rows the rest of the file can hold (a row is at least
+  // one character and a newline): caps batch buffers for small files.
+  int64_t MaxRowsLeft() const {
+    return static_cast<int64_t>((file_size_ > offset_ ? file_size_ - offset_ : 0) / 2 + 1);
+  }
 
  private:
   LineReader() = default;

@@ -8,6 +8,7 @@ codes, resume after SIGKILL (byte-exact) and bounded memory.
 import gzip
 import json
 import os
+import re
 import shutil
 import signal
 import struct
@@ -172,6 +173,19 @@ class FormatsTest(unittest.TestCase):
         self.assertEqual(lines[0], "row,y_0,y_1,y_2,y_3,label")
         names = ["zero", "one", "two", "three"]
         self.assertEqual([line.split(",")[-1] for line in lines[1:]], [names[int(np.argmax(r))] for r in self.X])
+
+    def test_a_huge_batch_size_on_a_small_text_file_allocates_little(self):
+        with open(path("tiny.csv"), "w") as f:
+            f.write("a,b,c,d\n1,2,3,4\n")
+        with open(path("tiny.jsonl"), "w") as f:
+            f.write("[1,2,3,4]\n")
+        for src in ["tiny.csv", "tiny.jsonl"]:
+            rc, err = predict("--model-file", model("affine"), "-i", path(src), "-o", path(src + ".out.npy"),
+                              "--batch-size", "1000000")
+            self.assertEqual(rc, 0, err)
+            rss = float(re.search(r"peak RSS ([0-9.]+) MB", err).group(1))
+            self.assertLess(rss, 100, err)  # not 1000000 rows x 16 bytes x the queue
+            np.testing.assert_array_equal(np.load(path(src + ".out.npy")), [[3, 5, 7, 9]])
 
     def test_output_may_not_overwrite_the_input(self):
         np.save(path("same.npy"), self.X)
