@@ -17,10 +17,12 @@
 
 #include "common/npy.h"
 #include "engine/runtime/model.h"
+#include "common/openmp_env.h"
 
 using namespace inferd;
 
 int main(int argc, char** argv) {
+  inferd::UsePassiveOpenMpWaitUnlessSet(argv);
   if (argc != 5) {
     std::fprintf(stderr, "usage: inferd_engine_bench_worker MODEL INPUT.npy THREADS OUTPUT.npy\n");
     return 2;

@@ -16,6 +16,7 @@
 
 #include "common/idx.h"
 #include "engine/runtime/model.h"
+#include "common/openmp_env.h"
 
 using namespace inferd;
 
@@ -57,6 +58,7 @@ int64_t ArgMax(const float* row, int64_t n) { return std::max_element(row, row +
 }  // namespace
 
 int main(int argc, char** argv) {
+  inferd::UsePassiveOpenMpWaitUnlessSet(argv);
   std::string model_dir, data_dir = "/usr/share/datasets/fashion-mnist";
   int threads = 0, batch = 256, samples = 8;
   for (int i = 1; i < argc; ++i) {

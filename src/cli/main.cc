@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "cli/verbs.h"
+#include "common/openmp_env.h"
 
 namespace inferd::cli {
 
@@ -18,6 +19,7 @@ int ReportUsage(const std::string& message) {
 }  // namespace inferd::cli
 
 int main(int argc, char** argv) {
+  inferd::UsePassiveOpenMpWaitUnlessSet(argv);
   using namespace inferd::cli;
   CLI::App app{"inferd: an ONNX inference engine", "inferd"};
   app.set_version_flag("--version", std::string("inferd ") + kVersion);
@@ -25,9 +27,8 @@ int main(int argc, char** argv) {
   app.failure_message([](const CLI::App*, const CLI::Error& e) {
     return std::string("inferd: error: ") + e.what() + "\nRun with --help for more information.\n";
   });
-  const Verb verbs[] = {AddInspectVerb(app), AddRunVerb(app),   AddProfileVerb(app),
-                        AddModelVerb(app),   AddServeVerb(app), AddBenchVerb(app),
-                        AddPredictVerb(app)};
+  const Verb verbs[] = {AddInspectVerb(app), AddRunVerb(app),   AddProfileVerb(app), AddModelVerb(app),
+                        AddServeVerb(app),   AddBenchVerb(app), AddTraceVerb(app),   AddPredictVerb(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -16,6 +16,7 @@
 #include "serving/lifecycle.h"
 #include "serving/metrics.h"
 #include "serving/model_config.h"
+#include "serving/trace.h"
 
 namespace inferd::cli {
 namespace {
@@ -34,6 +35,9 @@ struct ServeArgs {
   bool reject_nonfinite = false;
   double shutdown_timeout_s = 30;
   std::string port_file;
+  int64_t trace_rate = 0;
+  std::string trace_dir = "inferd-traces";
+  int64_t trace_max_files = 1000;
 };
 
 Result<std::string> ReadText(const std::string& path) {
@@ -84,7 +88,19 @@ int Serve(const ServeArgs& a) {
   auto manager = ModelManager::Start(mo);
   if (!manager.ok()) return ReportError(manager.status());
   Metrics metrics;
+  TraceOptions to;
+  to.rate = a.trace_rate;
+  to.dir = a.trace_dir;
+  to.max_files = a.trace_max_files;
+  auto traces = TraceStore::Create(to);
+  if (!traces.ok()) return ReportError(traces.status());
+  metrics.AddGaugeCallback(
+      "inferd_traces", "Request traces written to the trace folder, and dropped", [t = traces->get()] {
+        return std::vector<std::pair<Labels, double>>{{{{"state", "written"}}, double(t->written())},
+                                                      {{{"state", "dropped"}}, double(t->dropped())}};
+      });
   InferenceApiOptions ao;
+  ao.traces = traces->get();
   ao.decode.reject_nonfinite = a.reject_nonfinite;
   ao.server_version = kVersion;
   InferenceApi api(**manager, metrics, ao);
@@ -106,6 +122,10 @@ int Serve(const ServeArgs& a) {
   }
   LogEvent("info", "listening",
            {{"url", "http://" + a.bind + ":" + std::to_string(port)}, {"registry", mo.registry_root}});
+  LogEvent("info", "tracing",
+           {{"trace_rate", std::to_string(a.trace_rate)},
+            {"trace_dir", a.trace_dir},
+            {"trace_max_files", std::to_string(a.trace_max_files)}});
   std::cout << "inferd serving registry \"" << mo.registry_root << "\" on http://" << a.bind << ":" << port
             << "/v2 (Ctrl-C or SIGTERM to stop)" << std::endl;
 
@@ -142,6 +162,17 @@ Verb AddServeVerb(CLI::App& app) {
   cmd->add_flag("--reject-nonfinite", args->reject_nonfinite, "Refuse float inputs holding NaN or Inf");
   cmd->add_option("--shutdown-timeout", args->shutdown_timeout_s, "Seconds to let in-flight requests finish on SIGTERM")
       ->capture_default_str();
+  cmd->add_option("--trace-rate", args->trace_rate,
+                  "Trace one infer request in N (0: only requests sending the header Inferd-Trace: 1 or the "
+                  "parameter \"trace\": true)")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 40));
+  cmd->add_option("--trace-dir", args->trace_dir,
+                  "Folder of request traces (Chrome trace JSON, one file per trace; created on the first trace)")
+      ->capture_default_str();
+  cmd->add_option("--trace-max-files", args->trace_max_files, "Trace files kept; the oldest are deleted beyond it")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, int64_t{10000000}));
   cmd->add_option("--port-file", args->port_file, "Write the port listened on to this file (useful with --http-port 0)");
   return {cmd, [args] { return Serve(*args); }};
 }

@@ -64,6 +64,10 @@ struct Response {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   std::optional<FileRange> file;  // when set, sent instead of `body`
+  // Optional: called on an I/O thread once the response has been written to
+  // the socket (true) or the write failed (false); never called if the
+  // server stops first. (Request traces time their "send" span with it.)
+  std::function<void(bool written)> on_written;
 
   void SetHeader(std::string name, std::string value);
   static Response Text(int status, std::string text);

@@ -126,6 +126,15 @@ class Session : public std::enable_shared_from_this<Session> {
       shared_.in_flight.fetch_add(1, std::memory_order_relaxed);
       return Send(Response::Error(413, message), false, false);
     }
+    if (ec == bhttp::error::header_limit) {
+      shared_.in_flight.fetch_add(1, std::memory_order_relaxed);
+      return Send(Response::Error(431, "request headers are larger than the server's cap of 8 KiB"), false, false);
+    }
+    if (ec.category() == beast::error_code(bhttp::error::bad_method).category() && ec != bhttp::error::partial_message) {
+      // Malformed HTTP: say what was wrong, then close (the stream cannot be resynchronised).
+      shared_.in_flight.fetch_add(1, std::memory_order_relaxed);
+      return Send(Response::Error(400, "malformed HTTP request: " + ec.message()), false, false);
+    }
     if (ec) return Close();
     stream_.expires_never();
     shared_.in_flight.fetch_add(1, std::memory_order_relaxed);
@@ -176,7 +185,9 @@ class Session : public std::enable_shared_from_this<Session> {
       out->body() = *res.file;
       out->prepare_payload();
       bhttp::async_write(stream_, *out,
-                         [self = shared_from_this(), out, keep_alive](beast::error_code ec, std::size_t) {
+                         [self = shared_from_this(), out, keep_alive, on_written = std::move(res.on_written)](
+                             beast::error_code ec, std::size_t) {
+                           if (on_written) on_written(!ec);
                            self->OnWrite(ec, keep_alive);
                          });
       return;
@@ -190,9 +201,14 @@ class Session : public std::enable_shared_from_this<Session> {
     } else if (head) {
       out->content_length(length);  // what GET would send; no body follows
     }
-    bhttp::async_write(stream_, *out, [self = shared_from_this(), out, keep_alive](beast::error_code ec, std::size_t) {
-      self->OnWrite(ec, keep_alive);
-    });
+    // Before the next read: a client's next request on this connection sees
+    // whatever on_written did (a finished trace).
+    bhttp::async_write(stream_, *out,
+                       [self = shared_from_this(), out, keep_alive, on_written = std::move(res.on_written)](
+                           beast::error_code ec, std::size_t) {
+                         if (on_written) on_written(!ec);
+                         self->OnWrite(ec, keep_alive);
+                       });
   }
 
   void OnWrite(beast::error_code ec, bool keep_alive) {

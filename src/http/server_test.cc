@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <future>
 #include <thread>
 
@@ -29,6 +30,10 @@ class Client {
   }
   ~Client() { ::close(fd_); }
   bool connected() const { return connected_; }
+
+  bool SendRaw(const std::string& bytes) {
+    return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size());
+  }
 
   bool Send(const std::string& method, const std::string& path, const std::string& body = "") {
     std::string req = method + " " + path + " HTTP/1.1\r\nHost: x\r\nContent-Length: " + std::to_string(body.size()) +
@@ -123,6 +128,30 @@ TEST(HttpServer, AnswersInlineOnKeepAliveWithRemoteAddress) {
   EXPECT_EQ((*server)->in_flight(), 0);
 }
 
+// on_written runs once the response is on the socket, before the next
+// request on the same connection is read (a trace finished by it is visible
+// to the client's next request).
+TEST(HttpServer, OnWrittenRunsBeforeTheNextRequestIsRead) {
+  std::atomic<int> written{0};
+  auto server = Server::StartAsync({}, [&](Request&& req, Responder respond) {
+    if (req.path == "/count") return respond(Response::Text(200, std::to_string(written.load())));
+    Response r = Response::Text(200, std::string(1000, 'x'));
+    r.on_written = [&](bool ok) {
+      if (ok) written.fetch_add(1);
+    };
+    respond(std::move(r));
+  });
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  Client c((*server)->port());
+  ASSERT_TRUE(c.connected());
+  for (int i = 1; i <= 3; ++i) {
+    ASSERT_TRUE(c.Send("GET", "/x"));
+    EXPECT_EQ(c.Read().body.size(), 1000u);
+    ASSERT_TRUE(c.Send("GET", "/count"));
+    EXPECT_EQ(c.Read().body, std::to_string(i));
+  }
+}
+
 TEST(HttpServer, DroppedResponderAnswers500) {
   auto server = Server::StartAsync({}, [](Request&&, Responder respond) { Responder dropped = std::move(respond); });
   ASSERT_TRUE(server.ok());
@@ -145,6 +174,29 @@ TEST(HttpServer, BodyOverTheCapNamesCapAndHint) {
   EXPECT_EQ(r.status, 413);
   EXPECT_NE(r.body.find("cap of 100 bytes"), std::string::npos) << r.body;
   EXPECT_NE(r.body.find("--max-request-bytes"), std::string::npos) << r.body;
+}
+
+TEST(HttpServer, MalformedRequestsGetAnErrorNotASilentClose) {
+  auto server = Server::Start({}, [](const Request&) { return Response::Text(200, "ok"); });
+  ASSERT_TRUE(server.ok());
+  {
+    Client c((*server)->port());
+    ASSERT_TRUE(c.SendRaw("GET /x HTTP/1.1\r\nHost x\r\n\r\n"));  // header line without a colon
+    auto r = c.Read();
+    EXPECT_EQ(r.status, 400);
+    EXPECT_NE(r.body.find("malformed HTTP request"), std::string::npos) << r.body;
+    EXPECT_TRUE(c.ClosedByPeer());
+  }
+  {
+    Client c((*server)->port());
+    ASSERT_TRUE(c.SendRaw("GET /x HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(20000, 'a') + "\r\n\r\n"));
+    EXPECT_EQ(c.Read().status, 431);
+  }
+  {
+    Client c((*server)->port());  // the server keeps answering well-formed requests
+    ASSERT_TRUE(c.Send("GET", "/x"));
+    EXPECT_EQ(c.Read().status, 200);
+  }
 }
 
 TEST(HttpServer, ShutdownFinishesInFlightAndClosesIdle) {

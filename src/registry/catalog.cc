@@ -133,8 +133,8 @@ Status Catalog::CreateSchema() {
     return tx->Commit();
   }
   if (*version == 1) RETURN_IF_ERROR(db_->Exec("ALTER TABLE versions ADD COLUMN serving_config TEXT"));
-  RETURN_IF_ERROR(db_->Exec("UPDATE meta SET value='" + std::to_string(kSchemaVersion) +
-                            "' WHERE key='schema_version'"));
+  RETURN_IF_ERROR(
+      db_->Exec("UPDATE meta SET value='" + std::to_string(kSchemaVersion) + "' WHERE key='schema_version'"));
   return tx->Commit();
 }
 
@@ -205,9 +205,10 @@ Result<std::vector<ModelSummary>> Catalog::ListModels() {
 
 Result<int64_t> Catalog::InsertVersion(int64_t model_id, const VersionRecord& v) {
   ASSIGN_OR_RETURN(
-      auto s, db_->Prepare("INSERT INTO versions(model_id, number, sha256, size, opset, opsets, producer, ir_version, "
-                           "signature, ops, created_at, user, command_line, note, parent_version, lineage, serving_config) "
-                           "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+      auto s,
+      db_->Prepare("INSERT INTO versions(model_id, number, sha256, size, opset, opsets, producer, ir_version, "
+                   "signature, ops, created_at, user, command_line, note, parent_version, lineage, serving_config) "
+                   "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
   s.Bind(1, model_id).Bind(2, v.number).Bind(3, v.sha256).Bind(4, v.size).Bind(5, v.opset);
   s.Bind(6, nlohmann::json(v.opsets).dump()).Bind(7, v.producer).Bind(8, v.ir_version);
   s.Bind(9, v.signature.dump()).Bind(10, nlohmann::json(v.ops).dump()).Bind(11, v.created_at);

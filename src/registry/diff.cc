@@ -78,7 +78,8 @@ nlohmann::json DiffVersions(const VersionRecord& a, const VersionRecord& b) {
   d["tags"] = DiffMaps(a.tags, b.tags, false);
   d["producer"] = {{"a", a.producer}, {"b", b.producer}};
   d["lineage"] = {{"a", a.lineage}, {"b", b.lineage}};
-  d["serving_config"] = {{"a", a.serving_config}, {"b", b.serving_config}, {"same", a.serving_config == b.serving_config}};
+  d["serving_config"] = {
+      {"a", a.serving_config}, {"b", b.serving_config}, {"same", a.serving_config == b.serving_config}};
   return d;
 }
 

@@ -58,7 +58,7 @@ struct PushRequest {
 };
 
 // Largest serving config a version may carry.
-inline constexpr size_t kMaxServingConfigBytes = 64 * 1024;
+inline constexpr size_t kMaxServingConfigBytes = size_t{64} * 1024;
 
 class Registry {
  public:

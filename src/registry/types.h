@@ -37,7 +37,7 @@ struct VersionRecord {
   // How to serve it (YAML, see serving/model_config.h), stored as pushed;
   // empty when it was pushed without one. Fixed at push time like the rest.
   std::string serving_config;
-  std::string path;                  // the artifact file
+  std::string path;  // the artifact file
 };
 
 struct ModelSummary {

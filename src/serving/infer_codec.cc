@@ -48,12 +48,14 @@ Result<Tensor> DecodeBinaryTensor(const std::string& label, DType dtype, const S
     size_t pos = 0;
     for (int64_t i = 0; i < numel; ++i) {
       if (bytes.size() - pos < 4)
-        return InvalidArgument(label + ": BYTES element " + std::to_string(i) + " is cut off: its 4-byte length is missing");
+        return InvalidArgument(label + ": BYTES element " + std::to_string(i) +
+                               " is cut off: its 4-byte length is missing");
       const uint32_t len = ReadLe32(bytes.data() + pos);
       pos += 4;
       if (len > bytes.size() - pos)
         return InvalidArgument(label + ": BYTES element " + std::to_string(i) + " declares " + std::to_string(len) +
-                               " bytes but only " + std::to_string(bytes.size() - pos) + " remain in its binary_data_size");
+                               " bytes but only " + std::to_string(bytes.size() - pos) +
+                               " remain in its binary_data_size");
       out[i].assign(bytes.data() + pos, len);
       pos += len;
     }
@@ -125,19 +127,22 @@ Result<InferRequest> DecodeInferRequest(std::string_view body, std::optional<uin
     NamedTensor& in = request.inputs[i];
     const std::string label = "input " + codec_internal::Quoted(in.name);
     if (!json_length)
-      return InvalidArgument(label + ": has parameters.binary_data_size but the request has no "
+      return InvalidArgument(label +
+                             ": has parameters.binary_data_size but the request has no "
                              "Inference-Header-Content-Length header to say where the JSON ends");
     if (*size > binary.size())
       return InvalidArgument(label + ": binary_data_size " + std::to_string(*size) + " but only " +
                              std::to_string(binary.size()) + " bytes of binary data remain");
-    ASSIGN_OR_RETURN(in.tensor, DecodeBinaryTensor(label, in.tensor.dtype(), in.tensor.shape(), binary.substr(0, *size)));
+    ASSIGN_OR_RETURN(in.tensor,
+                     DecodeBinaryTensor(label, in.tensor.dtype(), in.tensor.shape(), binary.substr(0, *size)));
     if (options.reject_nonfinite) RETURN_IF_ERROR(codec_internal::CheckFinite(in.tensor, label));
     binary.remove_prefix(*size);
     declared += *size;
   }
   if (!binary.empty())
-    return InvalidArgument("request has " + std::to_string(binary.size()) + " bytes after the JSON that no input claims" +
-                           " (binary_data_size values add up to " + std::to_string(declared) + ")");
+    return InvalidArgument("request has " + std::to_string(binary.size()) +
+                           " bytes after the JSON that no input claims" + " (binary_data_size values add up to " +
+                           std::to_string(declared) + ")");
   return std::move(request);
 }
 
@@ -174,11 +179,16 @@ Status CheckFinite(const Tensor& t, std::string_view label) {
     return Status::Ok();
   };
   switch (t.dtype()) {
-    case DType::kFloat32: return scan([&](int64_t i) { return static_cast<double>(t.data<float>()[i]); });
-    case DType::kFloat64: return scan([&](int64_t i) { return t.data<double>()[i]; });
-    case DType::kFloat16: return scan([&](int64_t i) { return static_cast<double>(t.data<Float16>()[i].ToFloat()); });
-    case DType::kBFloat16: return scan([&](int64_t i) { return static_cast<double>(t.data<BFloat16>()[i].ToFloat()); });
-    default: return Status::Ok();
+    case DType::kFloat32:
+      return scan([&](int64_t i) { return static_cast<double>(t.data<float>()[i]); });
+    case DType::kFloat64:
+      return scan([&](int64_t i) { return t.data<double>()[i]; });
+    case DType::kFloat16:
+      return scan([&](int64_t i) { return static_cast<double>(t.data<Float16>()[i].ToFloat()); });
+    case DType::kBFloat16:
+      return scan([&](int64_t i) { return static_cast<double>(t.data<BFloat16>()[i].ToFloat()); });
+    default:
+      return Status::Ok();
   }
 }
 

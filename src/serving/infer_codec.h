@@ -46,6 +46,9 @@ struct DecodeOptions {
   bool reject_nonfinite = false;
 };
 
+// JSON `data` values must suit the datatype: integers in range for integer
+// types (integral floats such as 3.0 count), true/false (or 0/1) for BOOL,
+// strings for BYTES, numbers in range for FP16/BF16/FP32/FP64.
 // `json_length`: the Inference-Header-Content-Length header when present
 // (the JSON part is body[0, json_length), binary tensors follow in the
 // order their inputs appear); absent means the whole body is JSON.
@@ -68,7 +71,11 @@ struct EncodedResponse {
 // `outputs`: every output the model produced, by name. Encodes those the
 // request asked for (all when it named none), in the request's order, JSON
 // or binary as asked. An unknown requested output is INVALID_ARGUMENT
-// naming it and listing the model's outputs.
+// naming it and listing the model's outputs. Floats are written shortest
+// round-trip; NaN and +-Inf as the bare tokens NaN, Infinity, -Infinity, as
+// Triton writes them (not strict JSON: strict clients ask for binary). A
+// BYTES element that is not UTF-8 cannot be JSON: INVALID_ARGUMENT saying to
+// request that output as binary.
 Result<EncodedResponse> EncodeInferResponse(std::string_view model_name, std::string_view model_version,
                                             const InferRequest& request, const std::vector<NamedTensor>& outputs);
 

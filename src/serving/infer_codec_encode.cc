@@ -29,7 +29,12 @@ bool AppendJsonString(std::string& out, std::string_view s) {
         out += '\\';
         out += static_cast<char>(c);
       } else if (c < 0x20) {
-        const char* esc = c == '\n' ? "\\n" : c == '\r' ? "\\r" : c == '\t' ? "\\t" : c == '\b' ? "\\b" : c == '\f' ? "\\f" : nullptr;
+        const char* esc = c == '\n'   ? "\\n"
+                          : c == '\r' ? "\\r"
+                          : c == '\t' ? "\\t"
+                          : c == '\b' ? "\\b"
+                          : c == '\f' ? "\\f"
+                                      : nullptr;
         if (esc != nullptr) {
           out += esc;
         } else {
@@ -90,27 +95,31 @@ Status AppendJsonData(std::string& out, const std::string& name, const Tensor& t
                                "parameters.binary_data true");
     }
   } else {
-    const bool ok = DispatchAll(t.dtype(), [&](auto tag) {
-      using T = decltype(tag);
-      const T* v = t.data<T>();
-      for (int64_t i = 0; i < n; ++i) {
-        if (i) out += ',';
-        if constexpr (std::is_same_v<T, bool>) {
-          out += v[i] ? "true" : "false";
-        } else if constexpr (std::is_same_v<T, float>) {
-          codec_internal::AppendFloat(out, v[i]);
-        } else if constexpr (std::is_same_v<T, double>) {
-          codec_internal::AppendDouble(out, v[i]);
-        } else if constexpr (std::is_same_v<T, Float16> || std::is_same_v<T, BFloat16>) {
-          codec_internal::AppendFloat(out, v[i].ToFloat());
-        } else {
-          AppendInt(out, v[i]);
-        }
-      }
-      return true;
-    }, [] { return false; });
-    if (!ok) return Internal("output " + Quoted(name) + " has element type " + std::string(DTypeName(t.dtype())) +
-                             ", which the inference protocol cannot carry");
+    const bool ok = DispatchAll(
+        t.dtype(),
+        [&](auto tag) {
+          using T = decltype(tag);
+          const T* v = t.data<T>();
+          for (int64_t i = 0; i < n; ++i) {
+            if (i) out += ',';
+            if constexpr (std::is_same_v<T, bool>) {
+              out += v[i] ? "true" : "false";
+            } else if constexpr (std::is_same_v<T, float>) {
+              codec_internal::AppendFloat(out, v[i]);
+            } else if constexpr (std::is_same_v<T, double>) {
+              codec_internal::AppendDouble(out, v[i]);
+            } else if constexpr (std::is_same_v<T, Float16> || std::is_same_v<T, BFloat16>) {
+              codec_internal::AppendFloat(out, v[i].ToFloat());
+            } else {
+              AppendInt(out, v[i]);
+            }
+          }
+          return true;
+        },
+        [] { return false; });
+    if (!ok)
+      return Internal("output " + Quoted(name) + " has element type " + std::string(DTypeName(t.dtype())) +
+                      ", which the inference protocol cannot carry");
   }
   out += ']';
   return Status::Ok();
@@ -168,7 +177,8 @@ Result<EncodedResponse> EncodeInferResponse(std::string_view model_name, std::st
       for (const auto& o : outputs)
         if (o.name == r.name) found = &o;
       if (found == nullptr)
-        return InvalidArgument("unknown output " + Quoted(r.name) + " (the model produces " + ModelOutputList(outputs) + ")");
+        return InvalidArgument("unknown output " + Quoted(r.name) + " (the model produces " + ModelOutputList(outputs) +
+                               ")");
       chosen.push_back({found, r.binary});
     }
   }

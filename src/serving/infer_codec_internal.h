@@ -59,6 +59,14 @@ struct ParsedRequest {
 // compare the two paths).
 Result<ParsedRequest> ParseRequestJson(std::string_view json, const DecodeOptions& options, bool use_prescan = true);
 
+// "3", "1.5", "true", "a string": a data value in an error message.
+std::string DescribeScalar(const JsonScalar& s);
+// Converts an input's `data` values (as many as `t` has elements) into `t`,
+// checking each against t's datatype (range, integrality, kind); strings are
+// moved out of `strings`. False with `why` = "element 3: ..." on the first bad one.
+bool ConvertJsonValues(const std::vector<JsonScalar>& values, std::vector<std::string>& strings, Tensor& t,
+                       std::string* why);
+
 // `input "x"`, the label errors use for an input or output.
 std::string Quoted(std::string_view name);
 

@@ -26,8 +26,35 @@ struct Level {
   bool has_array = false;
 };
 
-enum class Ctx : uint8_t { kRoot, kTop, kRequestParams, kInputs, kInput, kShape, kInputParams, kData, kOutputs, kOutput, kOutputParams };
-enum class Field : uint8_t { kSkip, kId, kParams, kInputs, kOutputs, kName, kShape, kDatatype, kData, kBinaryDataOutput, kTimeout, kTrace, kBinaryDataSize, kBinaryData };
+enum class Ctx : uint8_t {
+  kRoot,
+  kTop,
+  kRequestParams,
+  kInputs,
+  kInput,
+  kShape,
+  kInputParams,
+  kData,
+  kOutputs,
+  kOutput,
+  kOutputParams
+};
+enum class Field : uint8_t {
+  kSkip,
+  kId,
+  kParams,
+  kInputs,
+  kOutputs,
+  kName,
+  kShape,
+  kDatatype,
+  kData,
+  kBinaryDataOutput,
+  kTimeout,
+  kTrace,
+  kBinaryDataSize,
+  kBinaryData
+};
 
 struct Frame {
   Ctx ctx;
@@ -51,91 +78,6 @@ std::string_view StripNlohmannPrefix(std::string_view what) {
   return what;
 }
 
-std::string DescribeScalar(const JsonScalar& s) {
-  std::string out;
-  switch (s.kind) {
-    case JsonScalar::Kind::kBool: return s.b ? "true" : "false";
-    case JsonScalar::Kind::kInt: return std::to_string(s.i);
-    case JsonScalar::Kind::kUint: return std::to_string(s.u);
-    case JsonScalar::Kind::kFloat: AppendDouble(out, s.f); return out;
-    case JsonScalar::Kind::kString: return "a string";
-    case JsonScalar::Kind::kOpen:
-    case JsonScalar::Kind::kClose: return "an array";
-  }
-  return out;
-}
-
-// Converts one JSON scalar to T, or returns false with `why` set.
-template <class T>
-bool ConvertScalar(const JsonScalar& s, T* out, std::string* why) {
-  using K = JsonScalar::Kind;
-  if (s.kind == K::kString) {
-    *why = "expected a number, got a string";
-    return false;
-  }
-  if constexpr (std::is_same_v<T, bool>) {
-    if (s.kind == K::kBool) return *out = s.b, true;
-    if ((s.kind == K::kInt && (s.i == 0 || s.i == 1)) || (s.kind == K::kUint && s.u <= 1)) {
-      return *out = s.kind == K::kInt ? s.i != 0 : s.u != 0, true;
-    }
-    *why = "expected true or false, got " + DescribeScalar(s);
-    return false;
-  } else {
-    if (s.kind == K::kBool) {
-      *why = "expected a number, got a boolean";
-      return false;
-    }
-    const auto out_of_range = [&] {
-      *why = DescribeScalar(s) + " is out of range for " + std::string(DTypeName(DTypeOf<T>::value));
-      return false;
-    };
-    if constexpr (std::is_integral_v<T>) {
-      using L = std::numeric_limits<T>;
-      if (s.kind == K::kInt) {
-        if constexpr (std::is_signed_v<T>) {
-          if (s.i < L::min() || s.i > L::max()) return out_of_range();
-        } else {
-          if (s.i < 0 || static_cast<uint64_t>(s.i) > L::max()) return out_of_range();
-        }
-        return *out = static_cast<T>(s.i), true;
-      }
-      if (s.kind == K::kUint) {
-        if (s.u > static_cast<uint64_t>(L::max())) return out_of_range();
-        return *out = static_cast<T>(s.u), true;
-      }
-      // A float token: accepted when it holds an integer in range ("3.0", "1e3").
-      if (!std::isfinite(s.f) || std::trunc(s.f) != s.f) {
-        *why = DescribeScalar(s) + " is not an integer, as " + std::string(DTypeName(DTypeOf<T>::value)) + " needs";
-        return false;
-      }
-      // Bounds are powers of two, exact in double: [lo, hi).
-      const double lo = std::is_signed_v<T> ? -std::ldexp(1.0, L::digits) : 0.0;
-      const double hi = std::ldexp(1.0, L::digits);
-      if (s.f < lo || s.f >= hi) return out_of_range();
-      return *out = static_cast<T>(s.f), true;
-    } else {
-      double v = s.kind == K::kInt ? static_cast<double>(s.i)
-                 : s.kind == K::kUint ? static_cast<double>(s.u)
-                                      : s.f;
-      if (!std::isfinite(v)) return out_of_range();  // "1e999" reads as inf
-      if constexpr (std::is_same_v<T, double>) {
-        return *out = v, true;
-      } else {
-        // Below 2^128 - 2^103 (half an ulp past FLT_MAX) a double rounds to a finite float.
-        if (!(std::fabs(v) < std::ldexp(1.0, 128) - std::ldexp(1.0, 103))) return out_of_range();
-        const float f = static_cast<float>(v);
-        if constexpr (std::is_same_v<T, float>) {
-          return *out = f, true;
-        } else {
-          const T h = T::FromFloat(f);
-          if (std::isinf(h.ToFloat())) return out_of_range();
-          return *out = h, true;
-        }
-      }
-    }
-  }
-}
-
 class RequestSax {
  public:
   using number_integer_t = int64_t;
@@ -145,7 +87,10 @@ class RequestSax {
   using binary_t = nlohmann::json::binary_t;
 
   // `prescan`: data arrays parsed ahead (may be null).
-  RequestSax(ParsedRequest* out, const Prescan* prescan) : out_(out), prescan_(prescan) { stack_.push_back({Ctx::kRoot}); }
+  RequestSax(ParsedRequest* out, const Prescan* prescan) : out_(out), prescan_(prescan) {
+    stack_.reserve(8);
+    stack_.push_back({Ctx::kRoot});
+  }
 
   const Status& status() const { return status_; }
   bool malformed() const { return malformed_; }
@@ -158,11 +103,21 @@ class RequestSax {
 
   // ---- nlohmann SAX interface
   bool null() { return Scalar(nullptr, nullptr); }
-  bool boolean(bool v) { return Scalar(Make(JsonScalar::Kind::kBool, [&](JsonScalar& s) { s.b = v; }), nullptr); }
-  bool number_integer(int64_t v) { return Scalar(Make(JsonScalar::Kind::kInt, [&](JsonScalar& s) { s.i = v; }), nullptr); }
-  bool number_unsigned(uint64_t v) { return Scalar(Make(JsonScalar::Kind::kUint, [&](JsonScalar& s) { s.u = v; }), nullptr); }
-  bool number_float(double v, const std::string&) { return Scalar(Make(JsonScalar::Kind::kFloat, [&](JsonScalar& s) { s.f = v; }), nullptr); }
-  bool string(std::string& v) { return Scalar(Make(JsonScalar::Kind::kString, [](JsonScalar& s) { s.str = 0; }), &v); }
+  bool boolean(bool v) {
+    return Scalar(Make(JsonScalar::Kind::kBool, [&](JsonScalar& s) { s.b = v; }), nullptr);
+  }
+  bool number_integer(int64_t v) {
+    return Scalar(Make(JsonScalar::Kind::kInt, [&](JsonScalar& s) { s.i = v; }), nullptr);
+  }
+  bool number_unsigned(uint64_t v) {
+    return Scalar(Make(JsonScalar::Kind::kUint, [&](JsonScalar& s) { s.u = v; }), nullptr);
+  }
+  bool number_float(double v, const std::string&) {
+    return Scalar(Make(JsonScalar::Kind::kFloat, [&](JsonScalar& s) { s.f = v; }), nullptr);
+  }
+  bool string(std::string& v) {
+    return Scalar(Make(JsonScalar::Kind::kString, [](JsonScalar& s) { s.str = 0; }), &v);
+  }
   bool binary(binary_t&) { return Fail("binary values are not JSON"); }
   bool start_object(std::size_t) { return Start(true); }
   bool start_array(std::size_t) { return Start(false); }
@@ -174,32 +129,49 @@ class RequestSax {
     field_ = Field::kSkip;
     switch (f.ctx) {
       case Ctx::kTop:
-        field_ = k == "id" ? Field::kId : k == "parameters" ? Field::kParams : k == "inputs" ? Field::kInputs
-                 : k == "outputs" ? Field::kOutputs : Field::kSkip;
+        field_ = k == "id"           ? Field::kId
+                 : k == "parameters" ? Field::kParams
+                 : k == "inputs"     ? Field::kInputs
+                 : k == "outputs"    ? Field::kOutputs
+                                     : Field::kSkip;
         break;
       case Ctx::kRequestParams:
-        field_ = k == "binary_data_output" ? Field::kBinaryDataOutput : k == "timeout" ? Field::kTimeout
-                 : k == "trace" ? Field::kTrace : Field::kSkip;
+        field_ = k == "binary_data_output" ? Field::kBinaryDataOutput
+                 : k == "timeout"          ? Field::kTimeout
+                 : k == "trace"            ? Field::kTrace
+                                           : Field::kSkip;
         break;
       case Ctx::kInput:
-        field_ = k == "name" ? Field::kName : k == "shape" ? Field::kShape : k == "datatype" ? Field::kDatatype
-                 : k == "parameters" ? Field::kParams : k == "data" ? Field::kData : Field::kSkip;
+        field_ = k == "name"         ? Field::kName
+                 : k == "shape"      ? Field::kShape
+                 : k == "datatype"   ? Field::kDatatype
+                 : k == "parameters" ? Field::kParams
+                 : k == "data"       ? Field::kData
+                                     : Field::kSkip;
         break;
-      case Ctx::kInputParams: field_ = k == "binary_data_size" ? Field::kBinaryDataSize : Field::kSkip; break;
-      case Ctx::kOutput: field_ = k == "name" ? Field::kName : k == "parameters" ? Field::kParams : Field::kSkip; break;
-      case Ctx::kOutputParams: field_ = k == "binary_data" ? Field::kBinaryData : Field::kSkip; break;
-      default: break;
+      case Ctx::kInputParams:
+        field_ = k == "binary_data_size" ? Field::kBinaryDataSize : Field::kSkip;
+        break;
+      case Ctx::kOutput:
+        field_ = k == "name" ? Field::kName : k == "parameters" ? Field::kParams : Field::kSkip;
+        break;
+      case Ctx::kOutputParams:
+        field_ = k == "binary_data" ? Field::kBinaryData : Field::kSkip;
+        break;
+      default:
+        break;
     }
     if (field_ != Field::kSkip) {
       const uint32_t bit = 1u << static_cast<unsigned>(field_);
       if (f.seen & bit) return Fail(Where() + "\"" + k + "\" given twice");
       f.seen |= bit;
     }
-    key_ = std::move(k);
+    key_.assign(k);  // a copy: moving would take the lexer's buffer and make it reallocate
     return true;
   }
   bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& ex) {
-    if (status_.ok()) status_ = InvalidArgument("request JSON is malformed: " + std::string(StripNlohmannPrefix(ex.what())));
+    if (status_.ok())
+      status_ = InvalidArgument("request JSON is malformed: " + std::string(StripNlohmannPrefix(ex.what())));
     malformed_ = true;
     return false;
   }
@@ -232,32 +204,37 @@ class RequestSax {
       case Ctx::kInput:
       case Ctx::kShape:
       case Ctx::kInputParams:
-      case Ctx::kData: return InputLabel() + ": ";
+      case Ctx::kData:
+        return InputLabel() + ": ";
       case Ctx::kOutput:
-      case Ctx::kOutputParams: return OutputLabel() + ": ";
-      default: return "";
+      case Ctx::kOutputParams:
+        return OutputLabel() + ": ";
+      default:
+        return "";
     }
   }
   std::string InputLabel() const {
-    return draft_.has_name ? "input " + Quoted(draft_.name) : "inputs[" + std::to_string(out_->request.inputs.size()) + "]";
+    return draft_.has_name ? "input " + Quoted(draft_.name)
+                           : "inputs[" + std::to_string(out_->request.inputs.size()) + "]";
   }
   std::string OutputLabel() const {
     const auto& outs = out_->request.outputs;
     return !outs.empty() && !outs.back().name.empty() ? "output " + Quoted(outs.back().name)
                                                       : "outputs[" + std::to_string(outs.size() - 1) + "]";
   }
-  std::string FieldError(const char* expected) const {
-    return Where() + "\"" + key_ + "\" must be " + expected;
-  }
+  std::string FieldError(const char* expected) const { return Where() + "\"" + key_ + "\" must be " + expected; }
 
   // A scalar value (s == nullptr: JSON null).
   bool Value(const JsonScalar* s, std::string* str) {
     using K = JsonScalar::Kind;
     const Ctx ctx = stack_.back().ctx;
     switch (ctx) {
-      case Ctx::kRoot: return Fail("request body must be a JSON object");
-      case Ctx::kInputs: return Fail("\"inputs\" must be an array of objects");
-      case Ctx::kOutputs: return Fail("\"outputs\" must be an array of objects");
+      case Ctx::kRoot:
+        return Fail("request body must be a JSON object");
+      case Ctx::kInputs:
+        return Fail("\"inputs\" must be an array of objects");
+      case Ctx::kOutputs:
+        return Fail("\"outputs\" must be an array of objects");
       case Ctx::kShape:
         if (s == nullptr || (s->kind != K::kInt && s->kind != K::kUint) || (s->kind == K::kInt && s->i < 0) ||
             (s->kind == K::kUint && s->u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))) {
@@ -277,11 +254,13 @@ class RequestSax {
         }
         return true;
       }
-      default: break;
+      default:
+        break;
     }
     // A field of an object.
     switch (field_) {
-      case Field::kSkip: return true;
+      case Field::kSkip:
+        return true;
       case Field::kId:
         if (s == nullptr || s->kind != K::kString) return Fail(FieldError("a string"));
         out_->request.id = std::move(*str);
@@ -327,11 +306,15 @@ class RequestSax {
         draft_.binary_size = s->kind == K::kInt ? static_cast<uint64_t>(s->i) : s->u;
         return true;
       }
-      case Field::kParams: return Fail(FieldError("an object"));
+      case Field::kParams:
+        return Fail(FieldError("an object"));
       case Field::kInputs:
-      case Field::kOutputs: return Fail(FieldError("an array of objects"));
-      case Field::kShape: return Fail(FieldError("an array of non-negative integers"));
-      case Field::kData: return Fail(FieldError("an array"));
+      case Field::kOutputs:
+        return Fail(FieldError("an array of objects"));
+      case Field::kShape:
+        return Fail(FieldError("an array of non-negative integers"));
+      case Field::kData:
+        return Fail(FieldError("an array"));
     }
     return true;
   }
@@ -358,25 +341,32 @@ class RequestSax {
         output_binary_set_.push_back(false);
         stack_.push_back({Ctx::kOutput});
         return true;
-      case Ctx::kShape: return Fail(Where() + "\"shape\" must hold non-negative integers, got a nested value");
+      case Ctx::kShape:
+        return Fail(Where() + "\"shape\" must hold non-negative integers, got a nested value");
       case Ctx::kData: {
         if (is_object) return Fail(Where() + "\"data\" may hold only numbers, booleans, strings and arrays");
         Level& parent = levels_[depth_ - 1];
         parent.has_array = true;
         ++parent.cur;
-        if (depth_ >= kMaxDataDepth) return Fail(Where() + "\"data\" is nested deeper than " + std::to_string(kMaxDataDepth) + " levels");
+        if (depth_ >= kMaxDataDepth)
+          return Fail(Where() + "\"data\" is nested deeper than " + std::to_string(kMaxDataDepth) + " levels");
         if (levels_.size() == depth_) levels_.emplace_back();
         levels_[depth_].cur = 0;
         ++depth_;
         return true;
       }
-      default: break;
+      default:
+        break;
     }
     switch (field_) {
-      case Field::kSkip: skip_ = 1; return true;
+      case Field::kSkip:
+        skip_ = 1;
+        return true;
       case Field::kParams:
         if (!is_object) return Fail(FieldError("an object"));
-        stack_.push_back({ctx == Ctx::kTop ? Ctx::kRequestParams : ctx == Ctx::kInput ? Ctx::kInputParams : Ctx::kOutputParams});
+        stack_.push_back({ctx == Ctx::kTop     ? Ctx::kRequestParams
+                          : ctx == Ctx::kInput ? Ctx::kInputParams
+                                               : Ctx::kOutputParams});
         return true;
       case Field::kInputs:
       case Field::kOutputs:
@@ -396,21 +386,28 @@ class RequestSax {
         scalars_.clear();
         strings_.clear();
         stack_.push_back({Ctx::kData});
-        return prescan_ == nullptr || next_array_ >= prescan_->arrays.size() || ReplayArray(prescan_->arrays[next_array_++]);
+        return prescan_ == nullptr || next_array_ >= prescan_->arrays.size() ||
+               ReplayArray(prescan_->arrays[next_array_++]);
       case Field::kId:
-      case Field::kName: return Fail(FieldError("a string"));
-      case Field::kDatatype: return Fail(FieldError("a string such as \"FP32\""));
+      case Field::kName:
+        return Fail(FieldError("a string"));
+      case Field::kDatatype:
+        return Fail(FieldError("a string such as \"FP32\""));
       case Field::kBinaryDataOutput:
       case Field::kTrace:
-      case Field::kBinaryData: return Fail(Where() + "parameter \"" + key_ + "\" must be a boolean");
-      case Field::kTimeout: return Fail("parameter \"timeout\" must be a positive integer (microseconds)");
-      case Field::kBinaryDataSize: return Fail(Where() + "parameter \"binary_data_size\" must be a non-negative integer");
+      case Field::kBinaryData:
+        return Fail(Where() + "parameter \"" + key_ + "\" must be a boolean");
+      case Field::kTimeout:
+        return Fail("parameter \"timeout\" must be a positive integer (microseconds)");
+      case Field::kBinaryDataSize:
+        return Fail(Where() + "parameter \"binary_data_size\" must be a non-negative integer");
     }
     return true;
   }
 
   // Feeds a prescanned array's inner events (nlohmann delivers its `[]`).
   bool ReplayArray(const std::vector<JsonScalar>& events) {
+    scalars_.reserve(events.size());
     for (size_t k = 1; k + 1 < events.size(); ++k) {
       const JsonScalar& ev = events[k];
       const bool ok = ev.kind == JsonScalar::Kind::kOpen    ? Start(false)
@@ -453,12 +450,14 @@ class RequestSax {
     for (size_t d = 0; d < levels_.size(); ++d) {
       const Level& lv = levels_[d];
       if (lv.min_len != shape[d] || lv.max_len != shape[d])
-        return InvalidArgument(label + ": \"data\" does not match shape " + ShapeToString(shape) + ": an array at depth " +
-                               std::to_string(d) + " has " + std::to_string(lv.min_len != shape[d] ? lv.min_len : lv.max_len) +
+        return InvalidArgument(label + ": \"data\" does not match shape " + ShapeToString(shape) +
+                               ": an array at depth " + std::to_string(d) + " has " +
+                               std::to_string(lv.min_len != shape[d] ? lv.min_len : lv.max_len) +
                                " elements, expected " + std::to_string(shape[d]));
       if (d + 1 < rank && lv.has_scalar)
-        return InvalidArgument(label + ": \"data\" does not match shape " + ShapeToString(shape) + ": a value at depth " +
-                               std::to_string(d) + " where an array of " + std::to_string(shape[d + 1]) + " was expected");
+        return InvalidArgument(label + ": \"data\" does not match shape " + ShapeToString(shape) +
+                               ": a value at depth " + std::to_string(d) + " where an array of " +
+                               std::to_string(shape[d + 1]) + " was expected");
     }
     return Status::Ok();
   }
@@ -471,7 +470,8 @@ class RequestSax {
     const DType dtype = DTypeFromWire(draft_.datatype);
     if (dtype == DType::kUndefined)
       return Fail(label + ": unknown datatype \"" + draft_.datatype +
-                  "\" (expected BOOL, UINT8, UINT16, UINT32, UINT64, INT8, INT16, INT32, INT64, FP16, FP32, FP64, BF16 or BYTES)");
+                  "\" (expected BOOL, UINT8, UINT16, UINT32, UINT64, INT8, INT16, INT32, INT64, FP16, FP32, FP64, BF16 "
+                  "or BYTES)");
     const int64_t numel = ShapeNumel(draft_.shape);
     if (numel < 0) return Fail(label + ": shape " + ShapeToString(draft_.shape) + " has too many elements");
     if (draft_.binary_size && draft_.has_data)
@@ -497,33 +497,11 @@ class RequestSax {
     }
     Tensor t = std::move(created).value();
     std::string why;
-    const bool converted = dtype == DType::kString ? ConvertStrings(t, &why) : DispatchAll(dtype, [&](auto tag) {
-      using T = decltype(tag);
-      T* out = t.data<T>();
-      for (size_t i = 0; i < scalars_.size(); ++i) {
-        if (!ConvertScalar<T>(scalars_[i], &out[i], &why)) {
-          why = "element " + std::to_string(i) + ": " + why;
-          return false;
-        }
-      }
-      return true;
-    }, [] { return false; });
+    const bool converted = ConvertJsonValues(scalars_, strings_, t, &why);
     if (!converted) return Fail(label + ": " + why);
     out_->request.inputs.push_back({std::move(draft_.name), std::move(t)});
     scalars_.clear();
     strings_.clear();
-    return true;
-  }
-
-  bool ConvertStrings(Tensor& t, std::string* why) {
-    auto* out = t.data<std::string>();
-    for (size_t i = 0; i < scalars_.size(); ++i) {
-      if (scalars_[i].kind != JsonScalar::Kind::kString) {
-        *why = "element " + std::to_string(i) + ": expected a string for BYTES, got " + DescribeScalar(scalars_[i]);
-        return false;
-      }
-      out[i] = std::move(strings_[scalars_[i].str]);
-    }
     return true;
   }
 

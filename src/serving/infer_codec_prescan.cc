@@ -129,6 +129,7 @@ std::optional<Prescan> PrescanDataArrays(std::string_view s) {
     std::string_view key;  // the current member's key (objects)
   };
   std::vector<Frame> stack;
+  stack.reserve(8);
   Prescan out;
   bool claimed = false;
   size_t copied = 0;  // s[0, copied) is in out.json already
@@ -158,8 +159,10 @@ std::optional<Prescan> PrescanDataArrays(std::string_view s) {
       if (c == '[' && stack.size() == 3 && stack[0].object && stack[0].key == "inputs" && !stack[1].object &&
           stack[2].object && stack[2].key == "data") {
         std::vector<JsonScalar> events;
+        events.reserve(32);
         const size_t end = ParseArray(s, i, &events);
         if (end != std::string_view::npos) {
+          if (!claimed) out.json.reserve(n);
           out.json.append(s.data() + copied, i - copied);
           out.json += "[]";
           copied = end;

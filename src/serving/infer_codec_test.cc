@@ -82,20 +82,24 @@ TEST(InferCodec, RoundTripsEveryDatatypeAsJsonAndBinary) {
   ExpectRoundTrip(Tensor::FromVector<int8_t>({-128, 0, 127}, {3}));
   ExpectRoundTrip(Tensor::FromVector<int16_t>({-32768, 32767}, {2}));
   ExpectRoundTrip(Tensor::FromVector<int32_t>({std::numeric_limits<int32_t>::min(), 5}, {2}));
-  ExpectRoundTrip(Tensor::FromVector<int64_t>({std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max()}, {2}));
+  ExpectRoundTrip(
+      Tensor::FromVector<int64_t>({std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max()}, {2}));
   ExpectRoundTrip(Tensor::FromVector<float>({0.1f, -0.0f, 1e-45f, 3.4028235e38f, 1.0f / 3, 16777217.0f}, {2, 3}));
   ExpectRoundTrip(Tensor::FromVector<double>({0.1, -0.0, 5e-324, 1.7976931348623157e308, 1.0 / 3}, {5}));
   ExpectRoundTrip(Tensor::FromVector<Float16>(
-      {Float16::FromFloat(0.1f), Float16::FromFloat(65504.f), Float16::FromFloat(-6e-8f), Float16::FromFloat(-0.f)}, {4}));
+      {Float16::FromFloat(0.1f), Float16::FromFloat(65504.f), Float16::FromFloat(-6e-8f), Float16::FromFloat(-0.f)},
+      {4}));
   ExpectRoundTrip(Tensor::FromVector<BFloat16>(
       {BFloat16::FromFloat(0.1f), BFloat16::FromFloat(3e38f), BFloat16::FromFloat(-1e-30f)}, {1, 3}));
-  ExpectRoundTrip(Tensor::FromVector<std::string>({"", "hello", "tab\tquote\"back\\slash", "\xc3\xa9t\xc3\xa9"}, {2, 2}));
+  ExpectRoundTrip(
+      Tensor::FromVector<std::string>({"", "hello", "tab\tquote\"back\\slash", "\xc3\xa9t\xc3\xa9"}, {2, 2}));
   ExpectRoundTrip(Tensor::FromVector<float>({}, {0, 4}));
   ExpectRoundTrip(Tensor::Scalar<int32_t>(42));
 }
 
 TEST(InferCodec, DecodesARequestWithParametersAndOutputs) {
-  auto r = Decode(R"({"id":"req-7","parameters":{"binary_data_output":true,"timeout":2500,"trace":true,"client":{"x":[1]}},
+  auto r =
+      Decode(R"({"id":"req-7","parameters":{"binary_data_output":true,"timeout":2500,"trace":true,"client":{"x":[1]}},
       "inputs":[{"name":"a","datatype":"FP32","shape":[1,2],"data":[1.5,2],"parameters":{"mine":"x"}},
                 {"data":[[1,2],[3,4]],"shape":[2,2],"datatype":"INT64","name":"b"}],
       "outputs":[{"name":"y","parameters":{"binary_data":false}},{"name":"z"}]})");
@@ -131,7 +135,8 @@ TEST(InferCodec, NestedDataMustMatchTheShape) {
             R"(input "x": "data" does not match shape [2,1,2]: an array at depth 1 has 2 elements, expected 1)");
   EXPECT_EQ(ErrorOf(OneInput("INT32", "[2,2]", "[1,[2,3]]")),
             R"(input "x": "data" does not match shape [2,2]: a value at depth 0 where an array of 2 was expected)");
-  EXPECT_EQ(ErrorOf(OneInput("INT32", "[2,3]", "[1,2,3,4,5]")), R"(input "x": "data" has 5 elements, shape [2,3] needs 6)");
+  EXPECT_EQ(ErrorOf(OneInput("INT32", "[2,3]", "[1,2,3,4,5]")),
+            R"(input "x": "data" has 5 elements, shape [2,3] needs 6)");
   EXPECT_EQ(ErrorOf(OneInput("INT32", "[1]", "[{\"a\":1}]")),
             R"(input "x": "data" may hold only numbers, booleans, strings and arrays)");
   std::string deep(100, '[');
@@ -147,14 +152,21 @@ TEST(InferCodec, ElementErrorsNameTheInputAndIndex) {
             R"(input "x": element 0: 9223372036854775808 is out of range for INT64)");
   EXPECT_EQ(ErrorOf(OneInput("UINT64", "[1]", "[18446744073709551616]")),
             R"(input "x": element 0: 18446744073709551616 is out of range for UINT64)");
-  EXPECT_EQ(ErrorOf(OneInput("INT32", "[2]", "[1,1.5]")), R"(input "x": element 1: 1.5 is not an integer, as INT32 needs)");
-  EXPECT_EQ(ErrorOf(OneInput("FP32", "[3]", R"([1,2,"3"])")), R"(input "x": element 2: expected a number, got a string)");
+  EXPECT_EQ(ErrorOf(OneInput("INT32", "[2]", "[1,1.5]")),
+            R"(input "x": element 1: 1.5 is not an integer, as INT32 needs)");
+  EXPECT_EQ(ErrorOf(OneInput("FP32", "[3]", R"([1,2,"3"])")),
+            R"(input "x": element 2: expected a number, got a string)");
   EXPECT_EQ(ErrorOf(OneInput("FP32", "[1]", "[true]")), R"(input "x": element 0: expected a number, got a boolean)");
   EXPECT_EQ(ErrorOf(OneInput("FP32", "[1]", "[1e39]")), R"(input "x": element 0: 1e+39 is out of range for FP32)");
   EXPECT_EQ(ErrorOf(OneInput("FP64", "[1]", "[1e999]")), "request JSON is malformed: number overflow parsing '1e999'");
   EXPECT_EQ(ErrorOf(OneInput("FP16", "[1]", "[70000]")), R"(input "x": element 0: 70000 is out of range for FP16)");
+  EXPECT_TRUE(Decode(OneInput("FP32", "[1]", "[3.4028235e38]")).ok());  // rounds to FLT_MAX
+  EXPECT_EQ(ErrorOf(OneInput("FP32", "[1]", "[3.4028236e38]")),
+            R"(input "x": element 0: 3.4028236e+38 is out of range for FP32)");
+  EXPECT_EQ(ErrorOf(OneInput("BF16", "[1]", "[3.4e38]")), R"(input "x": element 0: 3.4e+38 is out of range for BF16)");
   EXPECT_EQ(ErrorOf(OneInput("BOOL", "[1]", "[2]")), R"(input "x": element 0: expected true or false, got 2)");
-  EXPECT_EQ(ErrorOf(OneInput("BYTES", "[2]", R"(["a",1])")), R"(input "x": element 1: expected a string for BYTES, got 1)");
+  EXPECT_EQ(ErrorOf(OneInput("BYTES", "[2]", R"(["a",1])")),
+            R"(input "x": element 1: expected a string for BYTES, got 1)");
   EXPECT_EQ(ErrorOf(OneInput("FP32", "[2]", "[1,null]")), R"(input "x": element 1: null is not a value)");
   // Integral floats are integers; BOOL takes 0 and 1 as well as true and false.
   auto ints = Decode(OneInput("INT16", "[2]", "[3.0,-1e2]"));
@@ -181,10 +193,12 @@ TEST(InferCodec, StructuralErrors) {
   EXPECT_EQ(ErrorOf(R"({"inputs":[{"name":"x","datatype":"FP32","data":[1]}]})"), R"(input "x": missing "shape")");
   EXPECT_EQ(ErrorOf(R"({"inputs":[{"name":"x","datatype":"FP32","shape":[1]}]})"),
             R"(input "x": has neither "data" nor parameters.binary_data_size)");
-  EXPECT_EQ(ErrorOf(OneInput("FP8", "[1]", "[1]")),
-            R"(input "x": unknown datatype "FP8" (expected BOOL, UINT8, UINT16, UINT32, UINT64, INT8, INT16, INT32, INT64, FP16, FP32, FP64, BF16 or BYTES))");
+  EXPECT_EQ(
+      ErrorOf(OneInput("FP8", "[1]", "[1]")),
+      R"(input "x": unknown datatype "FP8" (expected BOOL, UINT8, UINT16, UINT32, UINT64, INT8, INT16, INT32, INT64, FP16, FP32, FP64, BF16 or BYTES))");
   EXPECT_EQ(ErrorOf(OneInput("FP32", "[-1]", "[1]")), R"(input "x": "shape" must hold non-negative integers, got -1)");
-  EXPECT_EQ(ErrorOf(OneInput("FP32", "[1.5]", "[1]")), R"(input "x": "shape" must hold non-negative integers, got 1.5)");
+  EXPECT_EQ(ErrorOf(OneInput("FP32", "[1.5]", "[1]")),
+            R"(input "x": "shape" must hold non-negative integers, got 1.5)");
   EXPECT_EQ(ErrorOf(OneInput("FP32", "[4294967296,4294967296]", "[1]")),
             R"(input "x": shape [4294967296,4294967296] has too many elements)");
   EXPECT_EQ(ErrorOf(OneInput("FP32", "1", "[1]")), R"(input "x": "shape" must be an array of non-negative integers)");
@@ -241,22 +255,26 @@ TEST(InferCodec, BinaryErrors) {
            std::string(shape) + R"(,"parameters":{"binary_data_size":)" + std::to_string(size) + "}}]}";
   };
   std::string j = one("FP32", "[2]", 8);
-  EXPECT_EQ(ErrorOf(j + std::string(8, '\0'), j.size() + 9),
-            "Inference-Header-Content-Length " + std::to_string(j.size() + 9) + " exceeds the body's " +
-                std::to_string(j.size() + 8) + " bytes");
-  EXPECT_EQ(ErrorOf(j + std::string(8, '\0')),
-            R"(input "x": has parameters.binary_data_size but the request has no Inference-Header-Content-Length header to say where the JSON ends)");
-  EXPECT_EQ(ErrorOf(j + std::string(4, '\0'), j.size()), R"(input "x": binary_data_size 8 but only 4 bytes of binary data remain)");
+  EXPECT_EQ(ErrorOf(j + std::string(8, '\0'), j.size() + 9), "Inference-Header-Content-Length " +
+                                                                 std::to_string(j.size() + 9) + " exceeds the body's " +
+                                                                 std::to_string(j.size() + 8) + " bytes");
+  EXPECT_EQ(
+      ErrorOf(j + std::string(8, '\0')),
+      R"(input "x": has parameters.binary_data_size but the request has no Inference-Header-Content-Length header to say where the JSON ends)");
+  EXPECT_EQ(ErrorOf(j + std::string(4, '\0'), j.size()),
+            R"(input "x": binary_data_size 8 but only 4 bytes of binary data remain)");
   EXPECT_EQ(ErrorOf(j + std::string(12, '\0'), j.size()),
             "request has 4 bytes after the JSON that no input claims (binary_data_size values add up to 8)");
   j = one("FP32", "[3]", 8);
   EXPECT_EQ(ErrorOf(j + std::string(8, '\0'), j.size()),
             R"(input "x": binary_data_size 8 does not match shape [3] of FP32, which needs 12 bytes)");
   j = one("FP32", "[1000000000000]", 8);
-  EXPECT_EQ(ErrorOf(j + std::string(8, '\0'), j.size()),
-            R"(input "x": binary_data_size 8 does not match shape [1000000000000] of FP32, which needs 4000000000000 bytes)");
+  EXPECT_EQ(
+      ErrorOf(j + std::string(8, '\0'), j.size()),
+      R"(input "x": binary_data_size 8 does not match shape [1000000000000] of FP32, which needs 4000000000000 bytes)");
   j = one("BOOL", "[2]", 2);
-  EXPECT_EQ(ErrorOf(j + std::string("\x01\x02", 2), j.size()), R"(input "x": BOOL element 1 is byte 2, expected 0 or 1)");
+  EXPECT_EQ(ErrorOf(j + std::string("\x01\x02", 2), j.size()),
+            R"(input "x": BOOL element 1 is byte 2, expected 0 or 1)");
   j = one("BYTES", "[2]", 9);
   EXPECT_EQ(ErrorOf(j + Le32(1) + "a" + Le32(0), j.size()), "(decoded fine)");
   j = one("BYTES", "[2]", 8);
@@ -269,16 +287,20 @@ TEST(InferCodec, BinaryErrors) {
   EXPECT_EQ(ErrorOf(j + Le32(1) + "abcde", j.size()),
             R"(input "x": binary_data_size 9 leaves 4 bytes after the 1 BYTES elements of shape [1])");
   j = one("BYTES", "[1000000]", 8);
-  EXPECT_EQ(ErrorOf(j + std::string(8, '\0'), j.size()),
-            R"(input "x": binary_data_size 8 cannot hold the 1000000 BYTES elements of shape [1000000] (each needs a 4-byte length))");
+  EXPECT_EQ(
+      ErrorOf(j + std::string(8, '\0'), j.size()),
+      R"(input "x": binary_data_size 8 cannot hold the 1000000 BYTES elements of shape [1000000] (each needs a 4-byte length))");
   j = R"({"inputs":[{"name":"x","datatype":"FP32","shape":[1],"data":[1],"parameters":{"binary_data_size":4}}]})";
-  EXPECT_EQ(ErrorOf(j + std::string(4, '\0'), j.size()), R"(input "x": has both "data" and parameters.binary_data_size; send one)");
+  EXPECT_EQ(ErrorOf(j + std::string(4, '\0'), j.size()),
+            R"(input "x": has both "data" and parameters.binary_data_size; send one)");
   j = OneInput("FP32", "[1]", "[1]");
-  EXPECT_EQ(ErrorOf(j + "xx", j.size()), "request has 2 bytes after the JSON that no input claims (binary_data_size values add up to 0)");
+  EXPECT_EQ(ErrorOf(j + "xx", j.size()),
+            "request has 2 bytes after the JSON that no input claims (binary_data_size values add up to 0)");
 }
 
 TEST(InferCodec, RejectNonfiniteOption) {
-  const std::string j = R"({"inputs":[{"name":"x","datatype":"FP32","shape":[2],"parameters":{"binary_data_size":8}}]})";
+  const std::string j =
+      R"({"inputs":[{"name":"x","datatype":"FP32","shape":[2],"parameters":{"binary_data_size":8}}]})";
   float fs[2] = {1.f, std::numeric_limits<float>::quiet_NaN()};
   const std::string body = j + std::string(reinterpret_cast<const char*>(fs), 8);
   EXPECT_TRUE(Decode(body, j.size()).ok());
@@ -297,12 +319,11 @@ TEST(InferCodec, EncodesJsonExactly) {
                                   {"b", Tensor::FromVector<bool>({true}, {})}});
   ASSERT_TRUE(enc.ok());
   EXPECT_FALSE(enc->json_length.has_value());
-  EXPECT_EQ(enc->body,
-            R"({"model_name":"mnist","model_version":"3","id":"r1","outputs":[)"
-            R"({"name":"y","datatype":"FP32","shape":[1,4],"data":[0.1,1,-0.0,1e-07]},)"
-            R"({"name":"n","datatype":"FP32","shape":[3],"data":[NaN,Infinity,-Infinity]},)"
-            R"({"name":"l","datatype":"INT64","shape":[1],"data":[-5]},)"
-            R"({"name":"b","datatype":"BOOL","shape":[],"data":[true]}]})");
+  EXPECT_EQ(enc->body, R"({"model_name":"mnist","model_version":"3","id":"r1","outputs":[)"
+                       R"({"name":"y","datatype":"FP32","shape":[1,4],"data":[0.1,1,-0.0,1e-07]},)"
+                       R"({"name":"n","datatype":"FP32","shape":[3],"data":[NaN,Infinity,-Infinity]},)"
+                       R"({"name":"l","datatype":"INT64","shape":[1],"data":[-5]},)"
+                       R"({"name":"b","datatype":"BOOL","shape":[],"data":[true]}]})");
   req.id.clear();
   enc = EncodeInferResponse("m", "", req, {});
   ASSERT_TRUE(enc.ok());
@@ -317,16 +338,16 @@ TEST(InferCodec, EncodesRequestedOutputsInRequestOrderWithBinary) {
                                   {"unused", Tensor::FromVector<int32_t>({1}, {1})},
                                   {"s", Tensor::FromVector<std::string>({"ab"}, {1})}});
   ASSERT_TRUE(enc.ok()) << enc.status().ToString();
-  const std::string json =
-      R"({"model_name":"m","model_version":"1","outputs":[)"
-      R"({"name":"s","datatype":"BYTES","shape":[1],"parameters":{"binary_data_size":6}},)"
-      R"({"name":"y","datatype":"INT32","shape":[1],"data":[7]}]})";
+  const std::string json = R"({"model_name":"m","model_version":"1","outputs":[)"
+                           R"({"name":"s","datatype":"BYTES","shape":[1],"parameters":{"binary_data_size":6}},)"
+                           R"({"name":"y","datatype":"INT32","shape":[1],"data":[7]}]})";
   ASSERT_TRUE(enc->json_length.has_value());
   EXPECT_EQ(*enc->json_length, json.size());
   EXPECT_EQ(enc->body, json + Le32(2) + "ab");
 
   req.outputs = {{"z", false}};
-  auto bad = EncodeInferResponse("m", "1", req, {{"y", Tensor::FromVector<int32_t>({7}, {1})}, {"w", Tensor::Scalar(1.f)}});
+  auto bad =
+      EncodeInferResponse("m", "1", req, {{"y", Tensor::FromVector<int32_t>({7}, {1})}, {"w", Tensor::Scalar(1.f)}});
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().message(), R"(unknown output "z" (the model produces "y", "w"))");
 }
@@ -335,12 +356,14 @@ TEST(InferCodec, BytesThatAreNotUtf8NeedBinary) {
   InferRequest req;
   auto bad = EncodeInferResponse("m", "1", req, {{"s", Tensor::FromVector<std::string>({"ok", "\xff\xfe"}, {2})}});
   ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.status().message(),
-            R"(output "s": element 1 is not valid UTF-8, so it cannot travel in JSON; request the output with parameters.binary_data true)");
+  EXPECT_EQ(
+      bad.status().message(),
+      R"(output "s": element 1 is not valid UTF-8, so it cannot travel in JSON; request the output with parameters.binary_data true)");
   req.binary_output_all = true;
   auto good = EncodeInferResponse("m", "1", req, {{"s", Tensor::FromVector<std::string>({"ok", "\xff\xfe"}, {2})}});
   ASSERT_TRUE(good.ok());
-  auto ctl = EncodeInferResponse("m", "1", {}, {{"s", Tensor::FromVector<std::string>({std::string("\x01\n", 2)}, {1})}});
+  auto ctl =
+      EncodeInferResponse("m", "1", {}, {{"s", Tensor::FromVector<std::string>({std::string("\x01\n", 2)}, {1})}});
   ASSERT_TRUE(ctl.ok());
   EXPECT_NE(ctl->body.find(R"(["\u0001\n"])"), std::string::npos) << ctl->body;
 }
@@ -348,10 +371,30 @@ TEST(InferCodec, BytesThatAreNotUtf8NeedBinary) {
 // The data fast path (std::from_chars over the raw text) must give exactly
 // what nlohmann gives reading every byte: values, and errors word for word.
 TEST(InferCodec, DataFastPathMatchesThePlainPath) {
-  const std::vector<std::string> datas = {
-      "[1,2,3]", "[ -0 , 1e5 ,1E+2,\n2.5e-3\t]", "[[1,2],[3,4]]", "[[[1]],[[2]]]", "[true,false]", "[01]", "[1.]",
-      "[1,]", "[1 2]", "[.5]", "[-]", "[1e999]", "[1e-400]", "[18446744073709551616]", "[-9223372036854775809]",
-      R"(["a",1])", "[null]", "[tru]", "[[1,2],[3]]", "[1,[2]]", "[]", "[[]]", "[", "[1,2"};
+  const std::vector<std::string> datas = {"[1,2,3]",
+                                          "[ -0 , 1e5 ,1E+2,\n2.5e-3\t]",
+                                          "[[1,2],[3,4]]",
+                                          "[[[1]],[[2]]]",
+                                          "[true,false]",
+                                          "[01]",
+                                          "[1.]",
+                                          "[1,]",
+                                          "[1 2]",
+                                          "[.5]",
+                                          "[-]",
+                                          "[1e999]",
+                                          "[1e-400]",
+                                          "[18446744073709551616]",
+                                          "[-9223372036854775809]",
+                                          R"(["a",1])",
+                                          "[null]",
+                                          "[tru]",
+                                          "[[1,2],[3]]",
+                                          "[1,[2]]",
+                                          "[]",
+                                          "[[]]",
+                                          "[",
+                                          "[1,2"};
   const std::vector<std::string> types = {"FP32", "INT64", "UINT64", "BOOL", "FP16"};
   int compared = 0;
   for (const auto& data : datas) {

@@ -52,6 +52,28 @@ const char* OutcomeFor(StatusCode code) {
   }
 }
 
+// Phases run from a microsecond (parsing a small request) to seconds (a
+// long queue or a large model).
+std::vector<double> PhaseBucketsSeconds() {
+  return {1e-6,  2e-6,  5e-6,  10e-6, 20e-6, 50e-6, 100e-6, 200e-6, 500e-6, 1e-3, 2e-3, 5e-3,
+          10e-3, 20e-3, 50e-3, 0.1,   0.2,   0.5,   1.0,    2.0,    5.0,    10.0, 30.0, 60.0};
+}
+
+bool TruthyHeader(const std::string& v) { return v == "1" || v == "true" || v == "True" || v == "TRUE" || v == "yes"; }
+
+// Marks the trace answered and hands it to the store once the response is
+// written (the "send" span).
+void AttachTrace(http::Response& r, const std::shared_ptr<RequestTrace>& trace, TraceStore* store,
+                 Clock::time_point responded) {
+  trace->responded = responded;
+  trace->response_bytes = r.body.size();
+  r.SetHeader("Inferd-Trace-Id", trace->id());
+  r.on_written = [trace, store](bool) {
+    trace->sent = Clock::now();
+    store->Finish(trace);
+  };
+}
+
 std::vector<double> OverheadBucketsSeconds() {
   return {5e-6, 10e-6, 15e-6, 20e-6, 25e-6, 30e-6, 40e-6, 50e-6, 60e-6, 80e-6, 100e-6,
           150e-6, 200e-6, 300e-6, 500e-6, 1e-3, 2e-3, 5e-3, 10e-3, 50e-3};
@@ -67,6 +89,13 @@ struct InferenceApi::VersionMetrics {
   Histogram* queue = nullptr;
   Histogram* compute = nullptr;
   Histogram* batch = nullptr;
+  // inferd_phase_duration_seconds{phase=...}: the trace's phases.
+  Histogram* parse = nullptr;
+  Histogram* validate = nullptr;
+  Histogram* queue_phase = nullptr;
+  Histogram* batch_phase = nullptr;
+  Histogram* handoff = nullptr;
+  Histogram* serialize = nullptr;
 };
 
 // One infer request from decode to response; shared by the batcher's
@@ -79,6 +108,8 @@ struct InferenceApi::InferCall {
   Clock::time_point received;
   VersionMetrics* metrics = nullptr;
   std::string version_text;
+  Clock::time_point decoded, validated;
+  std::shared_ptr<RequestTrace> trace;  // null unless traced
 };
 
 InferenceApi::InferenceApi(ModelManager& manager, Metrics& metrics, InferenceApiOptions options)
@@ -146,6 +177,21 @@ InferenceApi::VersionMetrics& InferenceApi::MetricsFor(const std::string& model,
         "Server time of a successful infer request outside the model run (receipt to response minus compute)",
         OverheadBucketsSeconds(), labels);
     slot->batch = &metrics_.GetHistogram("inferd_batch_size", "Rows in each batch run", BatchSizeBuckets(1024), labels);
+    auto phase = [&](const char* name) {
+      Labels l = labels;
+      l.emplace_back("phase", name);
+      return &metrics_.GetHistogram(
+          "inferd_phase_duration_seconds",
+          "Time a successful infer request spent in each phase of its trace (parse, validate, queue, batch = "
+          "assembly + model run, handoff = output split and earlier requests of the batch answered, serialize)",
+          PhaseBucketsSeconds(), l);
+    };
+    slot->parse = phase("parse");
+    slot->validate = phase("validate");
+    slot->queue_phase = phase("queue");
+    slot->batch_phase = phase("batch");
+    slot->handoff = phase("handoff");
+    slot->serialize = phase("serialize");
   }
   return *slot;
 }
@@ -219,6 +265,10 @@ void InferenceApi::Handle(http::Request&& request, http::Responder respond) {
       }
     }
   }
+  if (segments[1] == "trace" && n == 3) {
+    if (m != "GET") return not_allowed("GET");
+    return reply(TraceJson(segments[2]));
+  }
   if (segments[1] == "repository") {
     if (n == 3 && segments[2] == "index") {
       if (m != "POST" && m != "GET") return not_allowed("POST");
@@ -230,6 +280,13 @@ void InferenceApi::Handle(http::Request&& request, http::Responder respond) {
     }
   }
   reply(http::Response::Error(404, "no route for " + m + " " + request.path));
+}
+
+http::Response InferenceApi::TraceJson(const std::string& id) {
+  if (!options_.traces) return http::Response::Error(404, "tracing is off on this server (no trace store)");
+  auto text = options_.traces->Get(id);
+  if (!text.ok()) return http::ErrorResponse(text.status());
+  return http::Response::Json(200, std::move(text).value());
 }
 
 http::Response InferenceApi::ServerMetadata() const {
@@ -324,12 +381,34 @@ void InferenceApi::RepositoryAction(const http::Request& request, const std::str
 
 void InferenceApi::Infer(http::Request&& request, const std::string& model, const std::string& version,
                          http::Responder respond) {
+  TraceStore* const traces = options_.traces;
+  std::shared_ptr<RequestTrace> trace;
+  auto begin_trace = [&](const char* by) {
+    trace = traces->Begin(request.received);
+    trace->sampled_by = by;
+    trace->model = model;
+    trace->version = version;
+    trace->body_bytes = request.body.size();
+  };
+  if (traces) {
+    if (traces->ShouldSample()) {
+      begin_trace("rate");
+    } else if (const std::string* h = request.Header("Inferd-Trace"); h && TruthyHeader(*h)) {
+      begin_trace("header");
+    }
+  }
   auto fail = [&](const Status& st, const std::string& version_label) {
     Count(model, version_label.empty() ? "" : version_label, OutcomeFor(st.code()));
     http::Response r = http::ErrorResponse(st);
     if (st.code() == StatusCode::kResourceExhausted || st.code() == StatusCode::kUnavailable)
       r = WithRetryAfter(std::move(r), options_.retry_after_seconds);
-    request_seconds_all_->Observe(Seconds(Clock::now() - request.received));
+    const auto now = Clock::now();
+    if (trace) {
+      trace->outcome = OutcomeFor(st.code());
+      trace->error = st.message();
+      AttachTrace(r, trace, traces, now);
+    }
+    request_seconds_all_->Observe(Seconds(now - request.received));
     respond(std::move(r));
   };
   if (in_flight_.load(std::memory_order_relaxed) >= options_.max_in_flight)
@@ -344,7 +423,13 @@ void InferenceApi::Infer(http::Request&& request, const std::string& model, cons
     json_length = *v;
   }
   auto decoded = DecodeInferRequest(request.body, json_length, options_.decode);
+  const Clock::time_point decoded_at = Clock::now();
   if (!decoded.ok()) return fail(decoded.status(), version);
+  if (!trace && traces && decoded->trace) begin_trace("parameter");
+  if (trace) {
+    trace->decoded = decoded_at;
+    trace->request_id = decoded->id;
+  }
 
   // A version being swapped out refuses new work (UNAVAILABLE); the next
   // Acquire sees its successor, so retry a few times before failing.
@@ -352,9 +437,11 @@ void InferenceApi::Infer(http::Request&& request, const std::string& model, cons
     auto servable = manager_.Acquire(model, version);
     if (!servable.ok()) return fail(servable.status(), version);
     const Servable& s = **servable;
+    if (trace) trace->version = std::to_string(s.version);
     if (Status st = ValidateRequestedOutputs(s.signature, *decoded); !st.ok()) return fail(st, std::to_string(s.version));
     InferRequest attempt_request = *decoded;  // tensors share storage: cheap
     auto inputs = ValidateInputs(s.signature, attempt_request);
+    const Clock::time_point validated_at = Clock::now();
     if (!inputs.ok()) return fail(inputs.status(), std::to_string(s.version));
 
     auto call = std::make_shared<InferCall>();
@@ -364,13 +451,31 @@ void InferenceApi::Infer(http::Request&& request, const std::string& model, cons
     call->received = request.received;
     call->metrics = &MetricsFor(s.model, s.version);
     call->version_text = std::to_string(s.version);
+    call->decoded = decoded_at;
+    call->validated = validated_at;
+    call->trace = trace;
 
     Job job;
     job.inputs = std::move(*inputs);
     if (decoded->timeout_us) job.deadline = request.received + std::chrono::microseconds(*decoded->timeout_us);
+    if (trace) {
+      trace->validated = validated_at;
+      trace->compiled = s.compiled;
+      job.observer = trace.get();
+    }
     job.done = [call](Result<std::vector<Tensor>> outputs, const BatchInfo& info) {
+      const Clock::time_point serialize_begin = Clock::now();
       InferenceApi& api = *call->api;
       const Servable& sv = *call->servable;
+      if (RequestTrace* t = call->trace.get()) {
+        t->enqueued = info.enqueued;
+        t->started = info.started;
+        t->computed = info.computed;
+        t->serialize_begin = serialize_begin;
+        t->batch_id = info.batch_id;
+        t->batch_size = info.batch_size;
+        t->batch_requests = info.batch_requests;
+      }
       if (!outputs.ok()) {
         http::Response r = http::ErrorResponse(outputs.status());
         if (outputs.status().code() == StatusCode::kResourceExhausted)
@@ -382,6 +487,8 @@ void InferenceApi::Infer(http::Request&& request, const std::string& model, cons
       for (size_t i = 0; i < outputs->size() && i < sv.signature.outputs.size(); ++i)
         named.push_back({sv.signature.outputs[i].name, std::move((*outputs)[i])});
       auto encoded = EncodeInferResponse(sv.model, call->version_text, call->request, named);
+      const Clock::time_point encoded_at = Clock::now();
+      if (call->trace) call->trace->encoded = encoded_at;
       if (!encoded.ok()) return api.Finish(*call, http::ErrorResponse(encoded.status()), "error");
       http::Response r;
       r.status = 200;
@@ -396,6 +503,12 @@ void InferenceApi::Infer(http::Request&& request, const std::string& model, cons
       vm.queue->Observe(Seconds(info.started - info.enqueued));
       vm.compute->Observe(Seconds(info.computed - info.started));
       vm.batch->Observe(double(info.batch_size));
+      vm.parse->Observe(Seconds(call->decoded - call->received));
+      vm.validate->Observe(Seconds(call->validated - call->decoded));
+      vm.queue_phase->Observe(Seconds(info.started - info.enqueued));
+      vm.batch_phase->Observe(Seconds(info.computed - info.started));
+      vm.handoff->Observe(Seconds(serialize_begin - info.computed));
+      vm.serialize->Observe(Seconds(encoded_at - serialize_begin));
       api.Finish(*call, std::move(r), "success", Seconds(info.computed - info.started));
     };
     call->respond = std::move(respond);
@@ -419,6 +532,13 @@ void InferenceApi::Finish(InferCall& call, http::Response response, const char* 
     call.metrics->overhead->Observe(std::max(0.0, seconds - compute_seconds));
   } else {
     Count(call.servable->model, call.version_text, outcome);
+  }
+  if (call.trace) {
+    if (std::string_view(outcome) != "success") {
+      call.trace->outcome = outcome;
+      call.trace->error = response.body;
+    }
+    AttachTrace(response, call.trace, options_.traces, now);
   }
   in_flight_.fetch_sub(1, std::memory_order_relaxed);
   call.respond(std::move(response));

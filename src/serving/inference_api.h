@@ -9,7 +9,15 @@
 //   POST /v2/models/M[/versions/V]/infer             JSON or binary tensors
 //   POST /v2/repository/index                        every version and its state
 //   POST /v2/repository/models/M/load | unload       model-repository extension
+//   GET  /v2/trace/ID                                a recent request timeline (Chrome trace JSON)
 //   GET  /metrics                                    Prometheus text format
+//
+// Tracing (options.traces): a request is traced when the store samples it
+// (--trace-rate), or when it asks: header `Inferd-Trace: 1` (or true) or
+// request parameter "trace": true. Its response carries the header
+// `Inferd-Trace-Id`; the timeline is finished once the response has been
+// written to the socket. Every successful infer request (traced or not)
+// also feeds inferd_phase_duration_seconds{phase=...}, the same phases.
 //
 // V is a number or a registry alias. Infer requests are decoded and
 // validated on the I/O thread, queued to the version's DynamicBatcher, and
@@ -33,6 +41,7 @@
 #include "serving/infer_codec.h"
 #include "serving/lifecycle.h"
 #include "serving/metrics.h"
+#include "serving/trace.h"
 
 namespace inferd::serving {
 
@@ -44,6 +53,9 @@ struct InferenceApiOptions {
   int retry_after_seconds = 1;
   // Requests at most in flight over all models; beyond it, 503 at once.
   int64_t max_in_flight = 100000;
+  // Request timelines; nullptr: none (opt-ins are ignored). Not owned; must
+  // outlive the InferenceApi.
+  TraceStore* traces = nullptr;
 };
 
 class InferenceApi {
@@ -66,6 +78,7 @@ class InferenceApi {
   void Infer(http::Request&& request, const std::string& model, const std::string& version,
              http::Responder respond);
   void Finish(InferCall& call, http::Response response, const char* outcome, double compute_seconds = 0);
+  http::Response TraceJson(const std::string& id);
   http::Response ModelMetadata(const std::string& model, const std::string& version);
   http::Response ModelReady(const std::string& model, const std::string& version);
   http::Response ModelConfigJson(const std::string& model, const std::string& version);

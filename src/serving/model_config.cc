@@ -21,12 +21,15 @@ namespace {
 struct Value {
   enum class Kind { kNull, kScalar, kList, kMap };
   Kind kind = Kind::kNull;
-  std::string text;  // kScalar
+  std::string text;     // kScalar
   bool quoted = false;  // a string in quotes (never an integer or boolean)
   int line = 0;
-  std::vector<Value> items;                           // kList
-  std::vector<std::pair<std::string, Value>> fields;  // kMap, in source order
-  std::vector<int> key_lines;                         // kMap: line of each key
+  std::vector<Value> items;  // kList
+  // kMap, in source order (parallel vectors: a pair could not hold the
+  // still-incomplete Value).
+  std::vector<std::string> keys;
+  std::vector<Value> values;
+  std::vector<int> key_lines;  // kMap: line of each key
 };
 
 // Values above these are surely typos, and the control API must not let a
@@ -57,10 +60,14 @@ Status Fail(std::string_view source, int line, std::string_view key, const std::
 
 std::string Describe(const Value& v) {
   switch (v.kind) {
-    case Value::Kind::kNull: return "nothing";
-    case Value::Kind::kList: return "a list";
-    case Value::Kind::kMap: return "a mapping";
-    case Value::Kind::kScalar: break;
+    case Value::Kind::kNull:
+      return "nothing";
+    case Value::Kind::kList:
+      return "a list";
+    case Value::Kind::kMap:
+      return "a mapping";
+    case Value::Kind::kScalar:
+      break;
   }
   std::string shown = v.text.size() > 40 ? v.text.substr(0, 40) + "..." : v.text;
   return "\"" + shown + "\"";
@@ -98,7 +105,8 @@ Result<Value> FromYaml(const YAML::Node& node, std::string_view source, int dept
         ASSIGN_OR_RETURN(Value child, FromYaml(kv.second, source, depth + 1, budget));
         // An empty value has no position of its own (yaml-cpp marks the next line).
         if (child.line == 0 || child.kind == Value::Kind::kNull) child.line = key_line;
-        v.fields.emplace_back(kv.first.Scalar(), std::move(child));
+        v.keys.push_back(kv.first.Scalar());
+        v.values.push_back(std::move(child));
         v.key_lines.push_back(key_line);
       }
       return v;
@@ -115,7 +123,8 @@ Result<Value> FromJson(const nlohmann::json& j, std::string_view source, int dep
     v.kind = Value::Kind::kMap;
     for (auto it = j.begin(); it != j.end(); ++it) {
       ASSIGN_OR_RETURN(Value child, FromJson(it.value(), source, depth + 1));
-      v.fields.emplace_back(it.key(), std::move(child));
+      v.keys.push_back(it.key());
+      v.values.push_back(std::move(child));
       v.key_lines.push_back(0);
     }
     return v;
@@ -189,11 +198,12 @@ Result<VersionPolicy> ReadPolicy(const Value& v, std::string_view source) {
     p.kind = VersionPolicy::Kind::kAll;
     return p;
   }
-  if (v.kind != Value::Kind::kMap || v.fields.size() != 1)
-    return Fail(source, v.line, key, "expected one of latest, specific or all (" + std::string(forms) + "), got " +
-                                         (v.kind == Value::Kind::kMap ? std::to_string(v.fields.size()) + " keys"
-                                                                      : Describe(v)));
-  const auto& [name, arg] = v.fields[0];
+  if (v.kind != Value::Kind::kMap || v.keys.size() != 1)
+    return Fail(source, v.line, key,
+                "expected one of latest, specific or all (" + std::string(forms) + "), got " +
+                    (v.kind == Value::Kind::kMap ? std::to_string(v.keys.size()) + " keys" : Describe(v)));
+  const std::string& name = v.keys[0];
+  const Value& arg = v.values[0];
   const std::string sub = std::string(key) + "." + name;
   if (name == "latest") {
     p.kind = VersionPolicy::Kind::kLatest;
@@ -205,7 +215,7 @@ Result<VersionPolicy> ReadPolicy(const Value& v, std::string_view source) {
     if (p.versions.empty()) return Fail(source, arg.line, sub, "lists no versions");
   } else if (name == "all") {
     // {all: {}} / {all: true} / {all: null}: accepted for symmetry with the other forms.
-    const bool ok = arg.kind == Value::Kind::kNull || (arg.kind == Value::Kind::kMap && arg.fields.empty()) ||
+    const bool ok = arg.kind == Value::Kind::kNull || (arg.kind == Value::Kind::kMap && arg.keys.empty()) ||
                     (arg.kind == Value::Kind::kScalar && !arg.quoted && arg.text == "true");
     if (!ok) return Fail(source, arg.line, sub, "takes no value; write version_policy: all");
     p.kind = VersionPolicy::Kind::kAll;
@@ -220,12 +230,13 @@ Result<ModelConfig> Apply(const Value& root, std::string_view source, const Mode
   ModelConfig c = base;
   if (root.kind == Value::Kind::kNull) return c;  // empty document: nothing to change
   if (root.kind != Value::Kind::kMap)
-    return Fail(source, root.line, "", "expected a mapping of settings (" + std::string(kKnownKeys) + "), got " +
-                                           Describe(root));
+    return Fail(source, root.line, "",
+                "expected a mapping of settings (" + std::string(kKnownKeys) + "), got " + Describe(root));
   std::set<std::string> seen;
   std::map<std::string, int> lines;
-  for (size_t i = 0; i < root.fields.size(); ++i) {
-    const auto& [key, v] = root.fields[i];
+  for (size_t i = 0; i < root.keys.size(); ++i) {
+    const std::string& key = root.keys[i];
+    const Value& v = root.values[i];
     const int key_line = root.key_lines[i];
     if (!seen.insert(key).second) return Fail(source, key_line, key, "given twice");
     lines[key] = key_line;

@@ -85,8 +85,7 @@ TEST(ModelConfigTest, BadValueNamesSourceLineAndKey) {
   EXPECT_EQ(ErrorOf("max_batch_size: 1.5\n"),
             "serving.yaml:1: max_batch_size: expected a non-negative integer, got \"1.5\"");
   EXPECT_NE(ErrorOf("max_batch_size: \"8\"\n").find("drop the quotes"), std::string::npos);
-  EXPECT_EQ(ErrorOf("max_batch_size: 99999999999999999999999\n").find("serving.yaml:1: max_batch_size: expected"),
-            0u);
+  EXPECT_EQ(ErrorOf("max_batch_size: 99999999999999999999999\n").find("serving.yaml:1: max_batch_size: expected"), 0u);
   EXPECT_EQ(ErrorOf("warmup: maybe\n"), "serving.yaml:1: warmup: expected true or false, got \"maybe\"");
   EXPECT_EQ(ErrorOf("instances: 0\n").find("serving.yaml:1: instances: expected a positive integer"), 0u);
   EXPECT_EQ(ErrorOf("preferred_batch_sizes: 8\n"),
@@ -106,8 +105,7 @@ TEST(ModelConfigTest, RejectsDuplicatesAndOtherShapes) {
   EXPECT_NE(ErrorOf("[1, 2]\n").find("expected a mapping of settings"), std::string::npos);
   EXPECT_NE(ErrorOf("max_batch_size: 4\n---\nthreads: 1\n").find("more than one YAML document"), std::string::npos);
   EXPECT_NE(ErrorOf("max_batch_size: [4\n").find("serving.yaml:"), std::string::npos);
-  EXPECT_NE(ErrorOf("max_batch_size: 8\npreferred_batch_sizes: [4, 4]\n").find("4 is listed twice"),
-            std::string::npos);
+  EXPECT_NE(ErrorOf("max_batch_size: 8\npreferred_batch_sizes: [4, 4]\n").find("4 is listed twice"), std::string::npos);
 }
 
 TEST(ModelConfigTest, ValidatesCombinations) {

@@ -58,7 +58,8 @@ Result<std::vector<Tensor>> ValidateInputs(const ModelSignature& signature, Infe
     const std::string& name = request.inputs[r].name;
     size_t s = 0;
     while (s < n && signature.inputs[s].name != name) ++s;
-    if (s == n) return InvalidArgument("unknown input " + Q(name) + " (the model takes " + NameList(signature.inputs) + ")");
+    if (s == n)
+      return InvalidArgument("unknown input " + Q(name) + " (the model takes " + NameList(signature.inputs) + ")");
     if (slot_of[s] >= 0) return InvalidArgument("input " + Q(name) + " sent twice");
     slot_of[s] = static_cast<int>(r);
   }
@@ -82,8 +83,8 @@ Result<std::vector<Tensor>> ValidateInputs(const ModelSignature& signature, Infe
       return InvalidArgument("input " + Q(info.name) + ": batch of " + std::to_string(rows) +
                              " rows exceeds the model's max_batch_size " + std::to_string(signature.max_batch_size));
     if (batch_from != nullptr && rows != batch)
-      return InvalidArgument("input " + Q(info.name) + ": batch of " + std::to_string(rows) + " rows differs from input " +
-                             Q(*batch_from) + "'s " + std::to_string(batch));
+      return InvalidArgument("input " + Q(info.name) + ": batch of " + std::to_string(rows) +
+                             " rows differs from input " + Q(*batch_from) + "'s " + std::to_string(batch));
     if (batch_from == nullptr) batch_from = &info.name, batch = rows;
   }
 

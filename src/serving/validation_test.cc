@@ -74,7 +74,8 @@ TEST(Validation, DatatypeRankAndFixedDims) {
   ModelSignature any;
   any.inputs = {ValueInfo{"s", DType::kString, std::nullopt}};
   EXPECT_EQ(ErrorOf(any, Request({In("s", DType::kString, {2, 3, 4})})), "(valid)");
-  EXPECT_EQ(ErrorOf(any, Request({In("s", DType::kFloat32, {2})})), R"(input "s": expected BYTES of any shape, got FP32 [2])");
+  EXPECT_EQ(ErrorOf(any, Request({In("s", DType::kFloat32, {2})})),
+            R"(input "s": expected BYTES of any shape, got FP32 [2])");
 }
 
 TEST(Validation, MaxBatchSize) {
@@ -108,14 +109,15 @@ TEST(Validation, RequestedOutputs) {
 }
 
 TEST(Validation, DecodedRequestEndToEnd) {
-  auto req = DecodeInferRequest(
-      R"({"inputs":[{"name":"mask","datatype":"BOOL","shape":[1],"data":[true]},)"
-      R"({"name":"x","datatype":"FP32","shape":[1,784],"data":[)" + [] {
-        std::string s = "0";
-        for (int i = 1; i < 784; ++i) s += "," + std::to_string(i);
-        return s;
-      }() + "]}]}",
-      std::nullopt);
+  auto req = DecodeInferRequest(R"({"inputs":[{"name":"mask","datatype":"BOOL","shape":[1],"data":[true]},)"
+                                R"({"name":"x","datatype":"FP32","shape":[1,784],"data":[)" +
+                                    [] {
+                                      std::string s = "0";
+                                      for (int i = 1; i < 784; ++i) s += "," + std::to_string(i);
+                                      return s;
+                                    }() +
+                                    "]}]}",
+                                std::nullopt);
   ASSERT_TRUE(req.ok()) << req.status().ToString();
   auto r = ValidateInputs(TwoInputs(), *req);
   ASSERT_TRUE(r.ok()) << r.status().ToString();

@@ -2,8 +2,10 @@
 // every request it accepts back out through the response encoder.
 //
 // Input layout: byte 0 holds flags (bit 0: an Inference-Header-Content-Length
-// is given, in bytes 1-2 little-endian; bit 1: reject non-finite inputs); the
-// rest is the body. Beyond "no crash, no sanitizer report, no huge
+// is given, in bytes 1-2 little-endian; bit 1: reject non-finite inputs;
+// bit 2: the rest is an HTTP request target, parsed and split into path
+// segments that must percent-encode and decode back unchanged); the rest is
+// the body. Beyond "no crash, no sanitizer report, no huge
 // allocation", it checks that a decoded request re-encodes (its inputs as
 // outputs) into a response that decodes back to the same tensors, bit for
 // bit, whenever the encoder could write it (NaN and non-UTF-8 BYTES aside).
@@ -15,6 +17,7 @@
 #include <nlohmann/json.hpp>
 #include <string_view>
 
+#include "http/message.h"
 #include "serving/infer_codec.h"
 #include "serving/infer_codec_internal.h"
 
@@ -46,7 +49,8 @@ void RoundTrip(const inferd::serving::InferRequest& req, bool binary) {
   auto enc = EncodeInferResponse("m", "1", asked, req.inputs);
   if (!enc.ok()) return;  // non-UTF-8 BYTES cannot be JSON: an error, not a bug
   const size_t json_len = enc->json_length ? *enc->json_length : enc->body.size();
-  auto doc = nlohmann::json::parse(enc->body.begin(), enc->body.begin() + static_cast<std::ptrdiff_t>(json_len), nullptr, false);
+  auto doc = nlohmann::json::parse(enc->body.begin(), enc->body.begin() + static_cast<std::ptrdiff_t>(json_len),
+                                   nullptr, false);
   if (doc.is_discarded()) {
     // Only the bare NaN/Infinity tokens may make the response non-strict JSON.
     Check(!binary && (enc->body.find("NaN") != std::string::npos || enc->body.find("Infinity") != std::string::npos),
@@ -83,6 +87,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     skip = 3;
   }
   const std::string_view body(reinterpret_cast<const char*>(data) + skip, size - skip);
+  if (flags & 4) {
+    // URL paths: the request target as a client sent it.
+    inferd::http::Request request;
+    request.target = std::string(body);
+    if (inferd::http::ParseTarget(request)) {
+      for (const std::string& segment : request.Segments()) {
+        std::string back;
+        if (!inferd::http::PercentDecode(inferd::http::PercentEncode(segment), back, false) || back != segment) {
+          std::fprintf(stderr, "percent encoding does not round-trip\n");
+          std::abort();
+        }
+      }
+    }
+    return 0;
+  }
   inferd::serving::DecodeOptions options;
   options.reject_nonfinite = (flags & 2) != 0;
   auto req = DecodeInferRequest(body, json_length, options);

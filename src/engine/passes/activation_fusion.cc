@@ -1,4 +1,4 @@
-// Activation fusion: Conv, Gemm or MatMul followed by an activation that
+// Activation fusion: Conv, Gemm, MatMul or inferd.FusedMatMul followed by an activation that
 // only it feeds becomes one node carrying the activation as internal
 // attributes, which kernels apply in place (oneDNN: as an eltwise post-op):
 //   "_activation" (string: op type), "_activation_alpha", "_activation_beta".
@@ -8,6 +8,7 @@
 #include <cfloat>
 #include <set>
 
+#include "engine/kernels/internal_ops.h"
 #include "engine/passes/pass.h"
 
 namespace inferd {
@@ -64,7 +65,9 @@ class ActivationFusion final : public GraphPass {
       const int pi = FindProducer(g, act.inputs[0]);
       if (pi < 0) continue;
       Node& prod = g.nodes[static_cast<size_t>(pi)];
-      if (!prod.domain.empty() || !kProducers.count(prod.op_type) || prod.outputs.size() != 1) continue;
+      const bool producer = prod.domain.empty() ? kProducers.count(prod.op_type) > 0
+                                                : prod.domain == kInternalDomain && prod.op_type == "FusedMatMul";
+      if (!producer || prod.outputs.size() != 1) continue;
       if (prod.FindAttribute("_activation") || CountUses(g, prod.outputs[0]) != 1) continue;
       bool is_f32 = false;
       for (const auto& in : prod.inputs) is_f32 = is_f32 || (!in.empty() && IsFloat32(g, in));

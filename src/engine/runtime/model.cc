@@ -6,7 +6,9 @@
 #include <thread>
 #include <unordered_map>
 
+#include "engine/kernels/dnnl/layout.h"
 #include "engine/onnx/loader.h"
+#include "engine/passes/dnnl_passes.h"
 #include "engine/passes/pass.h"
 
 namespace inferd {
@@ -136,6 +138,9 @@ Result<std::shared_ptr<const CompiledModel>> CompiledModel::Compile(Graph graph,
   RETURN_IF_ERROR(model->graph_.Validate());
   if (options.optimize) {
     RETURN_IF_ERROR(OptimizeGraph(model->graph_));
+    const auto& providers = options.providers;
+    if (providers.empty() || std::find(providers.begin(), providers.end(), "dnnl") != providers.end())
+      RETURN_IF_ERROR(RunDnnlPasses(model->graph_, options.blocked_layout ? onednn::PreferredChannelBlock() : 0));
     RETURN_IF_ERROR(model->graph_.TopologicalSort());
     RETURN_IF_ERROR(model->graph_.Validate());
   }

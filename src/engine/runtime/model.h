@@ -25,6 +25,9 @@ struct ModelOptions {
   int num_threads = 1;
   // Run the optimizer passes (constant folding, fusion).
   bool optimize = true;
+  // With optimize and the dnnl provider: keep activations in oneDNN's
+  // channel-blocked layout between consecutive oneDNN ops (the layout pass).
+  bool blocked_layout = true;
   // Kernel providers allowed, in no particular order; empty = all. {"ref"}
   // forces the reference kernels (the test oracle).
   std::vector<std::string> providers;

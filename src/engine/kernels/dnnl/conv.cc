@@ -4,15 +4,18 @@
 //
 // Constant weights are reordered once at load into the layout the primitive
 // picks for a representative shape (batch 1); dynamic weights (rare outside
-// tests) are reordered every run. Activations cross the kernel
-// boundary in plain NCHW; inside, the primitive may pick a blocked layout
-// (nChw8c...) and the kernel reorders in and out, because plain-layout
-// convolutions fall back to im2col+gemm, which is much slower here.
+// tests) are reordered every run. Inside a blocked region (layout.h) the
+// input and/or output arrive channel-blocked and the primitive uses them as
+// they are; plain ones are reordered in and out here when the primitive
+// picks a blocked layout, because plain-layout convolutions fall back to
+// im2col+gemm, which is much slower here.
 #include <algorithm>
 #include <cstring>
 #include <unordered_map>
 
 #include "engine/kernels/dnnl/dnnl_common.h"
+#include "engine/kernels/dnnl/layout.h"
+#include "engine/kernels/ref/common.h"
 
 namespace inferd::onednn {
 namespace {
@@ -27,6 +30,7 @@ enum class Finish : int64_t {
   kPostOps = 0,   // activation as post-op; no residual input configured
   kFusedSum = 1,  // residual sum then activation as post-ops
   kByHand = 2,    // no post-ops; residual (broadcast) and activation by FinishFused
+  kWiderSum = 3,  // the residual is larger than the output (broadcast up): by hand into a new output
 };
 
 struct Geometry {
@@ -44,6 +48,7 @@ struct ConvConfig {
   Tensor const_bias;  // the constant B, or undefined when B is dynamic/absent
   Activation act;
   int sum_input = -1;
+  NodeLayout layout;  // blocked input / output (and sum) inside a blocked region
   std::string node;
 };
 
@@ -118,8 +123,11 @@ class ConvKernel final : public Kernel {
 
   // A primitive descriptor for input `x` with geometry `g`.
   dnnl::convolution_forward::primitive_desc MakePd(const Shape& x, const Geometry& g, Finish finish) const {
-    const memory::desc src(ToDims(x), memory::data_type::f32, memory::format_tag::any);
-    const memory::desc dst(ToDims(g.out_shape), memory::data_type::f32, memory::format_tag::any);
+    const memory::desc src = c_.layout.src ? BlockedDesc(x, c_.layout.block)
+                                           : memory::desc(ToDims(x), memory::data_type::f32, memory::format_tag::any);
+    const memory::desc dst = c_.layout.dst
+                                 ? BlockedDesc(g.out_shape, c_.layout.block)
+                                 : memory::desc(ToDims(g.out_shape), memory::data_type::f32, memory::format_tag::any);
     const memory::desc w(WeightDims(g.w), memory::data_type::f32, memory::format_tag::any);
     const memory::desc b = c_.has_bias ? PlainDesc({g.w[0]}) : memory::desc();
     const dnnl::convolution_forward::desc desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
@@ -153,6 +161,7 @@ class ConvKernel final : public Kernel {
     memory weights, bias;
     memory w_user;       // dynamic W: plain, over this run's tensor
     dnnl::reorder w_in;  // dynamic W in another layout: reordered every run
+    std::unordered_map<int, memory> args;  // the primitive's arguments (built once: no per-run allocation)
   };
   struct State : DnnlState {
     PlanCache<Plan> plans;
@@ -160,6 +169,10 @@ class ConvKernel final : public Kernel {
 
   Result<Plan> MakePlan(const Shape& x, const Geometry& g, Finish finish) const;
   Status RunFallback(KernelContext& ctx, State& st, const Status& why) const;
+  // act(y + sum) into a new output of the broadcast shape (kWiderSum). Blocked
+  // y and sum (same channels, as the layout pass ensures) broadcast as the
+  // plain ones would: the block dims match and only N, H, W broadcast.
+  Status FinishWider(KernelContext& ctx, const Tensor& y, const Tensor& sum) const;
 
   ConvConfig c_;
   PackedWeights packed_;
@@ -172,8 +185,10 @@ Result<ConvKernel::Plan> ConvKernel::MakePlan(const Shape& x, const Geometry& g,
     auto pd = MakePd(x, g, finish);
     LogPrimitive(name(), c_.node, x, pd);
     p.conv = dnnl::convolution_forward(pd);
-    const memory::desc src_plain = PlainDesc(ToDims(x));
-    const memory::desc dst_plain = PlainDesc(ToDims(g.out_shape));
+    // The caller's tensors: plain, or blocked inside a region.
+    const memory::desc src_plain = c_.layout.src ? BlockedDesc(x, c_.layout.block) : PlainDesc(ToDims(x));
+    const memory::desc dst_plain =
+        c_.layout.dst ? BlockedDesc(g.out_shape, c_.layout.block) : PlainDesc(ToDims(g.out_shape));
     p.src_user = memory(src_plain, CpuEngine(), nullptr);
     p.dst_user = memory(dst_plain, CpuEngine(), nullptr);
     if (pd.src_desc() == src_plain) {
@@ -207,6 +222,8 @@ Result<ConvKernel::Plan> ConvKernel::MakePlan(const Shape& x, const Geometry& g,
       p.bias = c_.const_bias.defined() ? WrapMemory(pd.bias_desc(), c_.const_bias.raw())
                                        : memory(pd.bias_desc(), CpuEngine(), nullptr);
     }
+    p.args = {{DNNL_ARG_SRC, p.src}, {DNNL_ARG_WEIGHTS, p.weights}, {DNNL_ARG_DST, p.dst}};
+    if (c_.has_bias) p.args.emplace(DNNL_ARG_BIAS, p.bias);
     return Status::Ok();
   });
   if (!st.ok()) return st;
@@ -215,12 +232,45 @@ Result<ConvKernel::Plan> ConvKernel::MakePlan(const Shape& x, const Geometry& g,
 
 Status ConvKernel::RunFallback(KernelContext& ctx, State& st, const Status& why) const {
   LogFallback(name(), c_.node, why);
+  // Inside a blocked region the reference kernel sees plain copies.
+  std::vector<bool> blocked(static_cast<size_t>(ctx.num_inputs()), false);
+  if (!blocked.empty()) blocked[0] = c_.layout.src;
+  if (c_.sum_input >= 0) blocked[static_cast<size_t>(c_.sum_input)] = c_.layout.dst;
+  PlainLayoutContext plain(ctx, std::move(blocked), c_.layout.dst, c_.layout.block);
+  KernelContext& run_ctx = c_.layout.any() ? static_cast<KernelContext&>(plain) : ctx;
   Tensor* out = nullptr;
-  RETURN_IF_ERROR(fallback_.Run(ctx, st.fallback_state(), why, &out));
-  const Tensor* sum = c_.sum_input >= 0 ? ctx.input(c_.sum_input) : nullptr;
-  if (sum == nullptr && c_.act.none()) return Status::Ok();
-  if (out == nullptr) return Internal(c_.node + ": reference fallback gave no output to finish");
-  return FinishFused(c_.node, *out, sum, c_.act);
+  const Status ran = fallback_.Run(run_ctx, st.fallback_state(), why, &out);
+  RETURN_IF_ERROR(plain.status());
+  RETURN_IF_ERROR(ran);
+  const Tensor* sum = c_.sum_input >= 0 ? run_ctx.input(c_.sum_input) : nullptr;
+  RETURN_IF_ERROR(plain.status());
+  if (sum != nullptr || !c_.act.none()) {
+    if (out == nullptr) return Internal(c_.node + ": reference fallback gave no output to finish");
+    auto shape = sum != nullptr ? ref::BroadcastShapes({out->shape(), sum->shape()}) : Result<Shape>(out->shape());
+    if (shape.ok() && *shape != out->shape()) {
+      RETURN_IF_ERROR(FinishWider(run_ctx, Tensor(*out), *sum));
+    } else {
+      RETURN_IF_ERROR(FinishFused(c_.node, *out, sum, c_.act));
+    }
+  }
+  return c_.layout.any() ? plain.Commit() : Status::Ok();
+}
+
+Status ConvKernel::FinishWider(KernelContext& ctx, const Tensor& y, const Tensor& sum) const {
+  if (sum.dtype() != DType::kFloat32)
+    return InvalidArgument(c_.node + ": fused sum input must be FP32, got " + std::string(DTypeName(sum.dtype())));
+  auto shape = ref::BroadcastShapes({y.shape(), sum.shape()});
+  if (!shape.ok())
+    return InvalidArgument(c_.node + ": fused sum input " + ShapeToString(sum.shape()) +
+                           " does not broadcast with the output " + ShapeToString(y.shape()));
+  ASSIGN_OR_RETURN(Tensor * out, ctx.Output(0, DType::kFloat32, *shape));
+  const float* a = y.data<float>();
+  const float* b = sum.data<float>();
+  float* o = out->data<float>();
+  ref::BroadcastIndexer idx(*shape, {y.shape(), sum.shape()});
+  for (int64_t i = 0, n = out->numel(); i < n; ++i, idx.Next())
+    o[i] = ApplyActivation(c_.act, a[idx.offset(0)] + b[idx.offset(1)]);
+  return Status::Ok();
 }
 
 Status ConvKernel::Run(KernelContext& ctx) const {
@@ -235,28 +285,50 @@ Status ConvKernel::Run(KernelContext& ctx) const {
   if (w->dtype() != DType::kFloat32)
     return RunFallback(ctx, st,
                        Unimplemented(c_.node + ": dnnl.conv takes FP32, W is " + std::string(DTypeName(w->dtype()))));
-  ASSIGN_OR_RETURN(Geometry g, Compute(x->shape(), w->shape()));
+  Shape x_shape = x->shape();
+  if (c_.layout.src) {
+    auto logical = LogicalShape(x_shape, c_.layout.block);
+    if (!logical.ok()) return logical.status().WithContext(c_.node);
+    x_shape = *logical;
+  }
+  ASSIGN_OR_RETURN(Geometry g, Compute(x_shape, w->shape()));
+  Shape out_shape = g.out_shape;  // as the output tensor holds it
+  if (c_.layout.dst) {
+    auto blocked = BlockedShape(g.out_shape, c_.layout.block);
+    if (!blocked.ok()) return blocked.status().WithContext(c_.node);
+    out_shape = *blocked;
+  }
   const Tensor* b = c_.has_bias ? ctx.input(2) : nullptr;
   if (b != nullptr && (b->dtype() != DType::kFloat32 || b->shape() != Shape{g.w[0]}))
     return InvalidArgument(c_.node + ": B must be FP32 [" + std::to_string(g.w[0]) + "], got " +
                            std::string(DTypeName(b->dtype())) + " " + ShapeToString(b->shape()));
   const Tensor* sum = c_.sum_input >= 0 ? ctx.input(c_.sum_input) : nullptr;
   Finish finish = Finish::kPostOps;
-  if (sum != nullptr)
-    finish = sum->dtype() == DType::kFloat32 && sum->shape() == g.out_shape ? Finish::kFusedSum : Finish::kByHand;
+  if (sum != nullptr) {
+    finish = sum->dtype() == DType::kFloat32 && sum->shape() == out_shape ? Finish::kFusedSum : Finish::kByHand;
+    auto wide = ref::BroadcastShapes({out_shape, sum->shape()});
+    if (wide.ok() && *wide != out_shape) finish = Finish::kWiderSum;
+  }
 
-  if (ShapeNumel(g.out_shape) == 0) return ctx.Output(0, DType::kFloat32, g.out_shape).status();
+  if (ShapeNumel(g.out_shape) == 0) return ctx.Output(0, DType::kFloat32, out_shape).status();
 
-  PlanCache<Plan>::Key key = x->shape();
+  PlanCache<Plan>::Key key = x_shape;
   key.insert(key.end(), g.w.begin(), g.w.end());
   key.push_back(static_cast<int64_t>(finish));
   Plan* plan = st.plans.Find(key);
   if (plan == nullptr) {
-    auto made = MakePlan(x->shape(), g, finish);
+    auto made = MakePlan(x_shape, g, finish == Finish::kWiderSum ? Finish::kByHand : finish);
     if (!made.ok()) return RunFallback(ctx, st, made.status());
     plan = &st.plans.Insert(std::move(key), std::move(made).value());
   }
-  ASSIGN_OR_RETURN(Tensor * out, ctx.Output(0, DType::kFloat32, g.out_shape));
+  Tensor wider_y;  // kWiderSum: the convolution's own result, before the sum
+  Tensor* out = nullptr;
+  if (finish == Finish::kWiderSum) {
+    ASSIGN_OR_RETURN(wider_y, Tensor::Create(DType::kFloat32, out_shape));
+    out = &wider_y;
+  } else {
+    ASSIGN_OR_RETURN(out, ctx.Output(0, DType::kFloat32, out_shape));
+  }
 
   RETURN_IF_ERROR(Guard(c_.node, [&]() -> Status {
     dnnl::stream& s = st.stream();
@@ -275,18 +347,14 @@ Status ConvKernel::Run(KernelContext& ctx) const {
         std::memcpy(out->raw(), sum->raw(), out->nbytes());
       }
     }
-    std::unordered_map<int, memory> args{
-        {DNNL_ARG_SRC, plan->src}, {DNNL_ARG_WEIGHTS, plan->weights}, {DNNL_ARG_DST, plan->dst}};
-    if (c_.has_bias) {
-      if (b != nullptr && !c_.const_bias.defined()) plan->bias.set_data_handle(b->raw());
-      args.emplace(DNNL_ARG_BIAS, plan->bias);
-    }
-    plan->conv.execute(s, args);
+    if (c_.has_bias && b != nullptr && !c_.const_bias.defined()) plan->bias.set_data_handle(b->raw());
+    plan->conv.execute(s, plan->args);
     if (plan->dst_out) plan->dst_out.execute(s, plan->dst, plan->dst_user);
     s.wait();
     return Status::Ok();
   }));
   if (finish == Finish::kByHand) return FinishFused(c_.node, *out, sum, c_.act);
+  if (finish == Finish::kWiderSum) return FinishWider(ctx, wider_y, *sum);
   return Status::Ok();
 }
 
@@ -319,6 +387,7 @@ Result<std::unique_ptr<Kernel>> CreateConv(const KernelInfo& info) {
   c.has_bias = info.has_input(2);
   ASSIGN_OR_RETURN(c.act, ParseFusedActivation(info));
   ASSIGN_OR_RETURN(c.sum_input, ParseSumInput(info));
+  ASSIGN_OR_RETURN(c.layout, ParseNodeLayout(info));
   if (c.sum_input >= 0) RETURN_IF_ERROR(AcceptFloatInputs(info, {c.sum_input}));
   RefFallback fallback = RefFallback::Create(info);
 
@@ -361,6 +430,6 @@ Result<std::unique_ptr<Kernel>> CreateConv(const KernelInfo& info) {
 
 }  // namespace
 
-INFERD_REGISTER_KERNEL(DnnlConv, {"", "Conv", 1, 1000, 10, "dnnl", &CreateConv});
+INFERD_REGISTER_KERNEL(DnnlConv, {"", "Conv", 1, 1000, 10, "dnnl", LayoutAware(&CreateConv)});
 
 }  // namespace inferd::onednn

@@ -7,11 +7,16 @@
 // folded in); any other C is broadcast into the output first and added by a
 // `sum` post-op scaled by beta. A fused activation is the last post-op; a
 // fused sum input is added by hand before it.
+//
+// On AVX2 machines a constant B with C absent or folded into the bias, no
+// transA, no activation or Relu, and no fused sum skips oneDNN: B is packed
+// once for fast::PackedGemm (oneDNN 2.6's gemm:jit re-packs it every call).
 #include <cstring>
 #include <unordered_map>
 #include <vector>
 
 #include "engine/kernels/dnnl/dnnl_common.h"
+#include "engine/kernels/fast/packed_gemm.h"
 #include "engine/kernels/ref/common.h"
 
 namespace inferd::onednn {
@@ -28,6 +33,7 @@ struct GemmConfig {
   bool has_c = false;
   // Constant B, packed as alpha * op(B) [K,N]; `k`, `n` known only then.
   PackedWeights packed;
+  fast::PackedMatrix fast_b;  // alpha * op(B) for PackedGemm, when it applies
   int64_t k = -1, n = -1;
   // beta * C expanded to [1,N] when C is a constant that broadcasts along rows.
   Tensor bias;
@@ -96,6 +102,11 @@ Status GemmKernel::Run(KernelContext& ctx) const {
   ASSIGN_OR_RETURN(Tensor * out, ctx.Output(0, DType::kFloat32, out_shape));
   if (out->numel() == 0) return Status::Ok();
   float* y = out->data<float>();
+  if (c_.fast_b.defined() && !c_in_dst && k > 0) {
+    fast::PackedGemm(a->data<float>(), m, k, c_.fast_b, c_.bias.defined() ? c_.bias.data<float>() : nullptr,
+                     c_.act.kind == Activation::Kind::kRelu, y, n, ctx.num_threads());
+    return Status::Ok();
+  }
   if (c_in_dst) {
     const float* pc = c->data<float>();
     if (c->shape() == out_shape) {
@@ -216,6 +227,9 @@ Result<std::unique_ptr<Kernel>> CreateGemm(const KernelInfo& info) {
         c.bias.data<float>()[j] = c.beta * cc->data<float>()[cc->numel() == 1 ? 0 : j] / bias_scale;
     }
   }
+  if (b != nullptr && b->numel() > 0 && fast::PackedGemmIsFast() && !c.trans_a && c.sum_input < 0 &&
+      (c.act.none() || c.act.kind == Activation::Kind::kRelu) && (!c.has_c || c.bias.defined() || c.beta == 0))
+    c.fast_b = fast::PackedMatrix::Pack(b->data<float>(), c.k, c.n, c.trans_b, c.alpha);
   return std::unique_ptr<Kernel>(std::make_unique<GemmKernel>(std::move(c), RefFallback::Create(info)));
 }
 

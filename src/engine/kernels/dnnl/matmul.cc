@@ -7,10 +7,20 @@
 // reordered once at load into the layout the primitive asks for. Otherwise
 // the operands go to a batched matmul with plain layouts (oneDNN broadcasts
 // batch dims of size 1); what oneDNN rejects runs on the reference kernel.
+//
+// The same kernel runs inferd.FusedMatMul(A, W, bias) (internal_ops.h): a
+// constant 2-D W and a constant [N] bias that becomes the primitive's bias.
+//
+// A constant 2-D B with no activation or Relu (and no fused sum) skips oneDNN
+// on AVX2 machines: it is packed once at load for fast::PackedGemm, which
+// oneDNN 2.6's gemm:jit matmul would otherwise re-pack on every call.
 #include <algorithm>
 #include <cstring>
+#include <unordered_map>
 
 #include "engine/kernels/dnnl/dnnl_common.h"
+#include "engine/kernels/fast/packed_gemm.h"
+#include "engine/kernels/internal_ops.h"
 #include "engine/kernels/ref/common.h"
 
 namespace inferd::onednn {
@@ -24,10 +34,12 @@ constexpr int64_t kPackRows = 64;
 
 class MatMulKernel final : public Kernel {
  public:
-  MatMulKernel(Tensor const_b, PackedWeights packed, Activation act, int sum_input, std::string node,
-               RefFallback fallback)
+  MatMulKernel(Tensor const_b, PackedWeights packed, fast::PackedMatrix fast_b, Tensor bias, Activation act,
+               int sum_input, std::string node, RefFallback fallback)
       : const_b_(std::move(const_b)),
         packed_(std::move(packed)),
+        fast_b_(std::move(fast_b)),
+        bias_(std::move(bias)),
         act_(act),
         sum_input_(sum_input),
         node_(std::move(node)),
@@ -40,7 +52,7 @@ class MatMulKernel final : public Kernel {
  private:
   struct Plan {
     dnnl::matmul prim;
-    memory src, wei, dst;
+    memory src, wei, dst, bias;
   };
   struct State : DnnlState {
     PlanCache<Plan> plans;
@@ -55,7 +67,9 @@ class MatMulKernel final : public Kernel {
   bool post_op_activation() const { return sum_input_ < 0; }
 
   Tensor const_b_;  // undefined when B is dynamic
-  PackedWeights packed_;
+  PackedWeights packed_;  // B in oneDNN's layout; undefined when fast_b_ serves every run
+  fast::PackedMatrix fast_b_;  // defined when runs with a 2-D B take PackedGemm
+  Tensor bias_;  // FusedMatMul's [N] bias; undefined for MatMul
   Activation act_;
   int sum_input_;
   std::string node_;
@@ -114,14 +128,23 @@ Status MatMulKernel::Run(KernelContext& ctx) const {
     dst.push_back(n);
     pr = {ToDims(as), ToDims(bs), dst, false};
     if (rank > DNNL_MAX_NDIMS) return Fallback(ctx, st, Unimplemented(node_ + ": too many dims for oneDNN"));
+    if (bias_.defined()) return Fallback(ctx, st, Unimplemented(node_ + ": bias needs a 2-D weight"));
   }
   const Tensor* sum = sum_input_ >= 0 ? ctx.input(sum_input_) : nullptr;
 
   // Empty products: nothing to compute, or a sum over nothing (zeros).
   if (ShapeNumel(out_shape) == 0 || k == 0) {
     ASSIGN_OR_RETURN(Tensor * out, ctx.Output(0, DType::kFloat32, out_shape));
-    if (out->numel() > 0) std::memset(out->raw(), 0, out->nbytes());
+    float* y = out->data<float>();
+    for (int64_t i = 0; i < out->numel(); ++i) y[i] = bias_.defined() ? bias_.data<float>()[i % n] : 0.f;
     return FinishFused(node_, *out, sum, act_);
+  }
+
+  if (pr.packed && fast_b_.defined()) {
+    ASSIGN_OR_RETURN(Tensor * out, ctx.Output(0, DType::kFloat32, out_shape));
+    fast::PackedGemm(a->data<float>(), pr.src[0], k, fast_b_, bias_.defined() ? bias_.data<float>() : nullptr,
+                     act_.kind == Activation::Kind::kRelu, out->data<float>(), n, ctx.num_threads());
+    return Status::Ok();
   }
 
   PlanCache<Plan>::Key key = pr.src;
@@ -138,12 +161,15 @@ Status MatMulKernel::Run(KernelContext& ctx) const {
         AppendActivation(ops, act_);
         attr.set_post_ops(ops);
       }
-      dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(PlainDesc(pr.src), wei_md, PlainDesc(pr.dst)), attr,
-                                      CpuEngine());
+      const dnnl::matmul::desc desc = bias_.defined()
+                                          ? dnnl::matmul::desc(PlainDesc(pr.src), wei_md, PlainDesc({1, n}), PlainDesc(pr.dst))
+                                          : dnnl::matmul::desc(PlainDesc(pr.src), wei_md, PlainDesc(pr.dst));
+      dnnl::matmul::primitive_desc pd(desc, attr, CpuEngine());
       LogPrimitive(name(), node_, a->shape(), pd);
       p.prim = dnnl::matmul(pd);
       p.src = memory(pd.src_desc(), CpuEngine(), nullptr);
       p.dst = memory(pd.dst_desc(), CpuEngine(), nullptr);
+      if (bias_.defined()) p.bias = WrapMemory(PlainDesc({1, n}), bias_.raw());
       if (pr.packed) {
         ASSIGN_OR_RETURN(p.wei, WeightsFor(pd.weights_desc(), packed_));
       } else {
@@ -159,8 +185,10 @@ Status MatMulKernel::Run(KernelContext& ctx) const {
     plan->src.set_data_handle(a->raw());
     if (!pr.packed) plan->wei.set_data_handle(b->raw());
     plan->dst.set_data_handle(out->raw());
-    plan->prim.execute(st.stream(),
-                       {{DNNL_ARG_SRC, plan->src}, {DNNL_ARG_WEIGHTS, plan->wei}, {DNNL_ARG_DST, plan->dst}});
+    std::unordered_map<int, memory> args = {
+        {DNNL_ARG_SRC, plan->src}, {DNNL_ARG_WEIGHTS, plan->wei}, {DNNL_ARG_DST, plan->dst}};
+    if (bias_.defined()) args.emplace(DNNL_ARG_BIAS, plan->bias);
+    plan->prim.execute(st.stream(), args);
     st.stream().wait();
     return Status::Ok();
   }));
@@ -175,28 +203,43 @@ Result<std::unique_ptr<Kernel>> CreateMatMul(const KernelInfo& info) {
   ASSIGN_OR_RETURN(int sum_input, ParseSumInput(info));
   Tensor const_b;
   PackedWeights packed;
+  fast::PackedMatrix fast_b;
   const Tensor* b = info.constant_input(1);
   if (b != nullptr && b->dtype() != DType::kFloat32) return Unimplemented(node + ": dnnl.matmul takes FP32 B");
   if (b != nullptr && b->rank() == 2 && b->numel() > 0) {
     const_b = *b;
     const int64_t k = b->dim(0), n = b->dim(1);
-    memory::desc want;
-    Status st = Guard(node, [&]() -> Status {
-      dnnl::matmul::desc desc(PlainDesc({kPackRows, k}),
-                              memory::desc({k, n}, memory::data_type::f32, memory::format_tag::any),
-                              PlainDesc({kPackRows, n}));
-      want = dnnl::matmul::primitive_desc(desc, CpuEngine()).weights_desc();
-      return Status::Ok();
-    });
-    if (!st.ok()) return Unimplemented(st.message());
-    ASSIGN_OR_RETURN(packed, PackedWeights::Pack(PlainDesc({k, n}), b->raw(), want));
+    if (fast::PackedGemmIsFast() && sum_input < 0 && (act.none() || act.kind == Activation::Kind::kRelu)) {
+      // Every run with this B takes PackedGemm: no oneDNN copy needed.
+      fast_b = fast::PackedMatrix::Pack(b->data<float>(), k, n, /*transposed=*/false);
+    } else {
+      memory::desc want;
+      Status st = Guard(node, [&]() -> Status {
+        dnnl::matmul::desc desc(PlainDesc({kPackRows, k}),
+                                memory::desc({k, n}, memory::data_type::f32, memory::format_tag::any),
+                                PlainDesc({kPackRows, n}));
+        want = dnnl::matmul::primitive_desc(desc, CpuEngine()).weights_desc();
+        return Status::Ok();
+      });
+      if (!st.ok()) return Unimplemented(st.message());
+      ASSIGN_OR_RETURN(packed, PackedWeights::Pack(PlainDesc({k, n}), b->raw(), want));
+    }
   }
-  return std::unique_ptr<Kernel>(std::make_unique<MatMulKernel>(std::move(const_b), std::move(packed), act, sum_input,
-                                                                node, RefFallback::Create(info)));
+  Tensor bias;
+  if (info.node().domain == kInternalDomain) {
+    // FusedMatMul: the fast path needs W packed and the bias constant.
+    const Tensor* c = info.constant_input(2);
+    if ((!packed.defined() && !fast_b.defined()) || c == nullptr || c->dtype() != DType::kFloat32 || c->numel() != b->dim(1))
+      return Unimplemented(node + ": dnnl.matmul takes FusedMatMul with a constant 2-D W and [N] bias only");
+    bias = *c;
+  }
+  return std::unique_ptr<Kernel>(std::make_unique<MatMulKernel>(std::move(const_b), std::move(packed), std::move(fast_b), std::move(bias),
+                                                                act, sum_input, node, RefFallback::Create(info)));
 }
 
 }  // namespace
 
 INFERD_REGISTER_KERNEL(DnnlMatMul, {"", "MatMul", 1, 1000, 10, "dnnl", &CreateMatMul});
+INFERD_REGISTER_KERNEL(DnnlFusedMatMul, {std::string(kInternalDomain), "FusedMatMul", 0, 1000, 10, "dnnl", &CreateMatMul});
 
 }  // namespace inferd::onednn

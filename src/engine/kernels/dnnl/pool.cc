@@ -7,9 +7,13 @@
 // ceil_mode may push past the pads attribute; for average pooling that counts
 // padding such a window would divide differently from ONNX, so those shapes
 // (and windows lying wholly in padding) go to the reference kernel.
+//
+// Inside a blocked region (layout.h) input and output are channel-blocked
+// and used as they are; outside, 2-D pools run on a blocked copy.
 #include <algorithm>
 
 #include "engine/kernels/dnnl/dnnl_common.h"
+#include "engine/kernels/dnnl/layout.h"
 #include "engine/kernels/ref/conv_util.h"
 
 namespace inferd::onednn {
@@ -18,27 +22,22 @@ namespace {
 using dnnl::memory;
 using Dims = memory::dims;
 
-// nChw16c where AVX-512 is available, nChw8c otherwise (oneDNN's jit pooling blocks).
+// oneDNN's jit pooling blocks: nChw16c where AVX-512 is available, else nChw8c.
 memory::format_tag BlockedTag() {
-  static const memory::format_tag tag = [] {
-    const auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());
-    const auto avx512 = static_cast<unsigned>(dnnl::cpu_isa::avx512_core);
-    return (isa & avx512) == avx512 ? memory::format_tag::nChw16c : memory::format_tag::nChw8c;
-  }();
-  return tag;
+  return PreferredChannelBlock() == 16 ? memory::format_tag::nChw16c : memory::format_tag::nChw8c;
 }
-
 
 enum class PoolKind { kMax, kAverage, kGlobalAverage };
 
 class PoolKernel final : public Kernel {
  public:
-  PoolKernel(PoolKind kind, ref::WindowAttrs attrs, bool count_include_pad, Activation act, std::string node,
-             RefFallback fallback)
+  PoolKernel(PoolKind kind, ref::WindowAttrs attrs, bool count_include_pad, Activation act, NodeLayout layout,
+             std::string node, RefFallback fallback)
       : kind_(kind),
         attrs_(std::move(attrs)),
         count_include_pad_(count_include_pad),
         act_(act),
+        layout_(layout),
         node_(std::move(node)),
         fallback_(std::move(fallback)) {}
 
@@ -54,7 +53,13 @@ class PoolKernel final : public Kernel {
     if (x == nullptr) return InvalidArgument(node_ + ": missing input X");
     if (x->dtype() != DType::kFloat32 || x->rank() < 3 || x->rank() > 5)
       return Fallback(ctx, st, Unimplemented(node_ + ": " + std::string(name()) + " takes FP32 with 1-3 spatial dims"));
-    const std::vector<int64_t> spatial = ref::SpatialDims(x->shape());
+    Shape x_shape = x->shape();  // logical [N, C, spatial...]
+    if (layout_.src) {
+      auto logical = LogicalShape(x_shape, layout_.block);
+      if (!logical.ok()) return logical.status().WithContext(node_);
+      x_shape = *logical;
+    }
+    const std::vector<int64_t> spatial = ref::SpatialDims(x_shape);
     ref::WindowGeometry g;
     if (kind_ == PoolKind::kGlobalAverage) {
       for (int64_t d : spatial)
@@ -64,9 +69,15 @@ class PoolKernel final : public Kernel {
     } else {
       ASSIGN_OR_RETURN(g, ref::ForwardGeometry(attrs_, spatial, attrs_.kernel_shape, node_));
     }
-    Shape out_shape{x->dim(0), x->dim(1)};
+    Shape out_shape{x_shape[0], x_shape[1]};
     out_shape.insert(out_shape.end(), g.out.begin(), g.out.end());
-    if (ShapeNumel(out_shape) == 0) return ctx.Output(0, DType::kFloat32, out_shape).status();
+    Shape out_tensor_shape = out_shape;  // as the output tensor holds it
+    if (layout_.dst) {
+      auto blocked = BlockedShape(out_shape, layout_.block);
+      if (!blocked.ok()) return blocked.status().WithContext(node_);
+      out_tensor_shape = *blocked;
+    }
+    if (ShapeNumel(out_shape) == 0) return ctx.Output(0, DType::kFloat32, out_tensor_shape).status();
 
     Dims strides, kernel, dilation, pad_l, pad_r;
     for (size_t d = 0; d < g.rank(); ++d) {
@@ -92,8 +103,10 @@ class PoolKernel final : public Kernel {
         // 2-D pools run on a channel-blocked copy: oneDNN's plain-layout
         // pooling is a slow reference loop (25 ms vs ~1 ms for resnet18's
         // first MaxPool here); the reorders in and out cost far less.
-        const memory::desc user_src = PlainDesc(ToDims(x->shape())), user_dst = PlainDesc(ToDims(out_shape));
-        const bool blocked = x->rank() == 4;
+        const memory::desc user_src = layout_.src ? BlockedDesc(x_shape, layout_.block) : PlainDesc(ToDims(x_shape));
+        const memory::desc user_dst =
+            layout_.dst ? BlockedDesc(out_shape, layout_.block) : PlainDesc(ToDims(out_shape));
+        const bool blocked = x->rank() == 4 && !layout_.any();
         const memory::desc src = blocked ? memory::desc(ToDims(x->shape()), memory::data_type::f32, BlockedTag())
                                          : user_src;
         const memory::desc dst =
@@ -111,7 +124,7 @@ class PoolKernel final : public Kernel {
             dnnl::pooling_v2_forward::desc(dnnl::prop_kind::forward_inference, alg, src, dst, strides, kernel, dilation,
                                            pad_l, pad_r),
             attr, CpuEngine());
-        LogPrimitive(name(), node_, x->shape(), pd);
+        LogPrimitive(name(), node_, x_shape, pd);
         p.prim = dnnl::pooling_v2_forward(pd);
         p.src = memory(user_src, CpuEngine(), nullptr);
         p.dst = memory(user_dst, CpuEngine(), nullptr);
@@ -127,7 +140,7 @@ class PoolKernel final : public Kernel {
       if (!made.ok()) return Fallback(ctx, st, made);
       plan = &st.plans.Insert(key, std::move(p));
     }
-    ASSIGN_OR_RETURN(Tensor * out, ctx.Output(0, DType::kFloat32, out_shape));
+    ASSIGN_OR_RETURN(Tensor * out, ctx.Output(0, DType::kFloat32, out_tensor_shape));
     return Guard(node_, [&]() -> Status {
       plan->src.set_data_handle(x->raw());
       plan->dst.set_data_handle(out->raw());
@@ -157,17 +170,25 @@ class PoolKernel final : public Kernel {
 
   Status Fallback(KernelContext& ctx, State& st, const Status& why) const {
     LogFallback(name(), node_, why);
+    // Inside a blocked region the reference kernel sees plain copies.
+    PlainLayoutContext plain(ctx, {layout_.src}, layout_.dst, layout_.block);
+    KernelContext& run_ctx = layout_.any() ? static_cast<KernelContext&>(plain) : ctx;
     Tensor* out = nullptr;
-    RETURN_IF_ERROR(fallback_.Run(ctx, st.fallback_state(), why, &out));
-    if (act_.none()) return Status::Ok();
-    if (out == nullptr) return Internal(node_ + ": reference fallback gave no output to finish");
-    return FinishFused(node_, *out, nullptr, act_);
+    const Status ran = fallback_.Run(run_ctx, st.fallback_state(), why, &out);
+    RETURN_IF_ERROR(plain.status());
+    RETURN_IF_ERROR(ran);
+    if (!act_.none()) {
+      if (out == nullptr) return Internal(node_ + ": reference fallback gave no output to finish");
+      RETURN_IF_ERROR(FinishFused(node_, *out, nullptr, act_));
+    }
+    return layout_.any() ? plain.Commit() : Status::Ok();
   }
 
   PoolKind kind_;
   ref::WindowAttrs attrs_;
   bool count_include_pad_;
   Activation act_;
+  NodeLayout layout_;
   std::string node_;
   RefFallback fallback_;
 };
@@ -183,16 +204,18 @@ KernelFactory Factory(PoolKind kind) {
     }
     const bool include_pad = kind == PoolKind::kAverage && info.GetInt("count_include_pad", 0) != 0;
     ASSIGN_OR_RETURN(Activation act, ParseFusedActivation(info));
-    return std::unique_ptr<Kernel>(std::make_unique<PoolKernel>(kind, std::move(attrs), include_pad, act,
+    ASSIGN_OR_RETURN(NodeLayout layout, ParseNodeLayout(info));
+    if (layout.src != layout.dst) return info.Error("a pool's input and output must share one layout");
+    return std::unique_ptr<Kernel>(std::make_unique<PoolKernel>(kind, std::move(attrs), include_pad, act, layout,
                                                                 info.node().Describe(), RefFallback::Create(info)));
   };
 }
 
 }  // namespace
 
-INFERD_REGISTER_KERNEL(DnnlMaxPool, {"", "MaxPool", 1, 1000, 10, "dnnl", Factory(PoolKind::kMax)});
-INFERD_REGISTER_KERNEL(DnnlAveragePool, {"", "AveragePool", 1, 1000, 10, "dnnl", Factory(PoolKind::kAverage)});
+INFERD_REGISTER_KERNEL(DnnlMaxPool, {"", "MaxPool", 1, 1000, 10, "dnnl", LayoutAware(Factory(PoolKind::kMax))});
+INFERD_REGISTER_KERNEL(DnnlAveragePool, {"", "AveragePool", 1, 1000, 10, "dnnl", LayoutAware(Factory(PoolKind::kAverage))});
 INFERD_REGISTER_KERNEL(DnnlGlobalAveragePool,
-                       {"", "GlobalAveragePool", 1, 1000, 10, "dnnl", Factory(PoolKind::kGlobalAverage)});
+                       {"", "GlobalAveragePool", 1, 1000, 10, "dnnl", LayoutAware(Factory(PoolKind::kGlobalAverage))});
 
 }  // namespace inferd::onednn

@@ -3,7 +3,15 @@
 // Both ONNX forms reduce to a softmax over the middle dimension of an
 // [outer, n, inner] view: before opset 13 the input is coerced to 2-D at
 // `axis` (inner = 1), from opset 13 the op works along the single `axis`.
+//
+// oneDNN 2.6 has a fast (jit) softmax only along the innermost dimension; for
+// inner > 1 it picks its slow reference implementation, so those shapes run
+// a hand-vectorised loop instead (fast/vec_math.h). On AVX2 machines the
+// loop also beat oneDNN's jit:avx2 on the last axis (attention scores
+// [512,128]: 0.038 vs 0.048 ms) and needs no primitive, so it takes every
+// FP32 shape there; oneDNN keeps the last axis elsewhere.
 #include "engine/kernels/dnnl/dnnl_common.h"
+#include "engine/kernels/fast/vec_math.h"
 #include "engine/kernels/ref/common.h"
 
 namespace inferd::onednn {
@@ -46,6 +54,11 @@ class SoftmaxKernel final : public Kernel {
       const float* px = x->data<float>();
       float* py = out->data<float>();
       for (int64_t i = 0; i < out->numel(); ++i) py[i] = (px[i] - px[i]) + (log_ ? 0.f : 1.f);
+      return Status::Ok();
+    }
+
+    if (inner > 1 || fast::UsingAvx2()) {
+      fast::Softmax(x->data<float>(), out->data<float>(), outer, n, inner, log_, ctx.num_threads());
       return Status::Ok();
     }
 

@@ -24,6 +24,18 @@ TEST(DnnlSoftmax, MatchesReferenceOverShapesAxesAndOpsets) {
   }
 }
 
+TEST(DnnlSoftmax, NonLastAxisMatchesReferenceOnVectorAndTailLanes) {
+  // inner = 8, 19 and 128 exercise the 8-wide body and the scalar tail.
+  std::mt19937 rng(17);
+  for (const std::string op : {"Softmax", "LogSoftmax"}) {
+    // {8, 300, 64} is big enough to be split over two threads.
+    for (const Shape& shape : std::vector<Shape>{{2, 7, 8}, {3, 5, 19}, {1, 64, 128}, {4, 128, 2, 4}, {8, 300, 64}}) {
+      const std::vector<GraphInput> in = {{"x", RandomTensor(shape, rng, -30, 30)}};
+      CompareOneNode(op, in, {{"axis", IntAttr(1)}}, op + " " + ShapeToString(shape) + " axis 1", 13, 1e-4, 1e-6);
+    }
+  }
+}
+
 TEST(DnnlSoftmax, DefaultAxisDependsOnOpset) {
   std::mt19937 rng(8);
   const std::vector<GraphInput> in = {{"x", RandomTensor({2, 3, 4}, rng)}};
