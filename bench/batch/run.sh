@@ -8,8 +8,9 @@
 # same batch sizes over a real file (reading, converting, running, writing
 # .npy and the resume state); its rows/s is from its summary, best of
 # --tries runs, and its best is compared with run's best. Target:
-# best predict / best run (wall) >= 0.90; the ratio to the median-based
-# figure is printed beside it.
+# best predict / best run (median) >= 0.90: the figure `inferd run` itself
+# reports, and the stricter one on a busy machine (predict's own figure is
+# wall clock, delays included). The wall-clock ratio is printed beside it.
 #
 #   bench/batch/run.sh [--threads 1] [--tries 3] [--rows 60000] [--batches "32 64 128 256"]
 # Needs build/inferd (ninja -C build inferd) and python3-onnx/numpy. The CNN
@@ -80,22 +81,22 @@ printf "%-6s %7s %6s %12s %10s %15s\n" model threads batch "run (median)" "run (
 status=0
 summary=()
 bench() {  # name model input rows_per_run_measurement
-  local name=$1 model=$2 input=$3 work_rows=$4 best_w=0 best_m=0 best_p=0 bw=0 bp=0 rates m w p
+  local name=$1 model=$2 input=$3 work_rows=$4 best_w=0 best_m=0 best_p=0 bm=0 bp=0 rates m w p
   for b in $batches; do
     rates=$(run_rates "$model" "$b" $(( (work_rows + b - 1) / b )))
     m=${rates% *}; w=${rates#* }
     p=$(predict_rate "$model" "$input" "$b")
     printf "%-6s %7s %6s %12s %10s %15s\n" "$name" "$threads" "$b" "$m" "$w" "$p"
-    if [ "${w:-0}" -gt "$best_w" ]; then best_w=$w; bw=$b; fi
-    [ "${m:-0}" -gt "$best_m" ] && best_m=$m
+    [ "${w:-0}" -gt "$best_w" ] && best_w=$w
+    if [ "${m:-0}" -gt "$best_m" ]; then best_m=$m; bm=$b; fi
     if [ "${p:-0}" -gt "$best_p" ]; then best_p=$p; bp=$b; fi
   done
   local rw rm
   rw=$(awk -v p="$best_p" -v r="$best_w" 'BEGIN { printf "%.2f", (r > 0 ? p / r : 0) }')
   rm=$(awk -v p="$best_p" -v r="$best_m" 'BEGIN { printf "%.2f", (r > 0 ? p / r : 0) }')
-  summary+=("$(printf "%-6s best run %6s rows/s (wall, batch %s), %6s (median); best predict %6s rows/s (batch %s): %s x run wall, %s x run median" \
-    "$name" "$best_w" "$bw" "$best_m" "$best_p" "$bp" "$rw" "$rm")")
-  awk -v x="$rw" 'BEGIN { exit !(x >= 0.90) }' || status=1
+  summary+=("$(printf "%-6s best run %6s rows/s (median, batch %s), %6s (wall); best predict %6s rows/s (batch %s): %s x run median, %s x run wall" \
+    "$name" "$best_m" "$bm" "$best_w" "$best_p" "$bp" "$rm" "$rw")")
+  awk -v x="$rm" 'BEGIN { exit !(x >= 0.90) }' || status=1
 }
 bench mlp "$work/models/mlp.onnx" "$work/mlp_rows.npy" 20000
 cnn="${CNN:-$build/examples/fashion_mnist/fashion_mnist.onnx}"
