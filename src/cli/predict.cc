@@ -7,6 +7,7 @@
 // 2 the command line is wrong; 3 the run finished but some rows failed (they
 // are listed in the errors file).
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 
@@ -68,7 +69,9 @@ int Predict(PredictArgs& a) {
   auto result = batch::RunPredict(a.options);
   if (!result.ok()) {
     const int code = ReportError(result.status());
-    std::cerr << "inferd: note: rows committed so far are kept; rerun with --resume to continue\n";
+    std::error_code ec;
+    if (std::filesystem::exists(a.options.output + ".progress", ec))
+      std::cerr << "inferd: note: rows committed so far are kept; rerun with --resume to continue\n";
     return code;
   }
   const batch::PredictSummary& s = *result;
