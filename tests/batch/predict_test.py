@@ -307,7 +307,7 @@ class BadRowsTest(unittest.TestCase):
 class ResumeTest(unittest.TestCase):
     """SIGKILL mid-run, then --resume: the output equals an uninterrupted run's, byte for byte."""
 
-    ROWS = 12000
+    ROWS = 24000
 
     CSV_ROWS = 3000
 
