@@ -28,7 +28,7 @@ int main(int argc, char** argv) {
     return std::string("inferd: error: ") + e.what() + "\nRun with --help for more information.\n";
   });
   const Verb verbs[] = {AddInspectVerb(app), AddRunVerb(app),   AddProfileVerb(app), AddModelVerb(app),
-                        AddServeVerb(app),   AddBenchVerb(app), AddTraceVerb(app)};
+                        AddServeVerb(app),   AddBenchVerb(app), AddTraceVerb(app),   AddPredictVerb(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -33,6 +33,7 @@ Verb AddProfileVerb(CLI::App& app);  // cli/profile.cc: per-operator timing
 Verb AddServeVerb(CLI::App& app);    // cli/serve.cc: the inference server
 Verb AddBenchVerb(CLI::App& app);    // cli/bench.cc: load an inference server
 Verb AddTraceVerb(CLI::App& app);    // cli/trace.cc: summarize request traces
+Verb AddPredictVerb(CLI::App& app);  // cli/predict.cc: batch prediction over a file
 
 // Prints "inferd: error: <message>" to stderr and returns kExitError.
 int ReportError(const Status& status);
