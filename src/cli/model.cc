@@ -11,6 +11,8 @@
 // Thin: every subcommand is one call into registry::Registry.
 #include <signal.h>
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <memory>
@@ -129,7 +131,7 @@ int Push(const ModelArgs& a) {
     if (!kv.ok()) return ReportError(kv.status());
     req.params[kv->first] = kv->second;
   }
-  // Validate names and the serving config before creating the registry folder.
+  // Validate names, the serving config and the file before creating the registry folder.
   if (Status s = registry::ValidateModelName(req.name); !s.ok()) return ReportError(s);
   if (!a.config.empty()) {
     auto text = ReadConfigFile(a.config);
@@ -138,6 +140,8 @@ int Push(const ModelArgs& a) {
     if (!parsed.ok()) return ReportError(parsed.status());
     req.serving_config = std::move(*text);
   }
+  if (std::ifstream probe(req.file, std::ios::binary); !probe)
+    return ReportError(NotFound("cannot read \"" + req.file + "\": " + std::strerror(errno)));
   auto reg = OpenRegistry(a, /*create=*/true);
   if (!reg.ok()) return ReportError(reg.status());
   auto v = (*reg)->Push(req);

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 
 #include "registry/sample_model.h"
@@ -29,6 +30,15 @@ CliRun Cli(const std::string& args) {
   const int status = ::pclose(p);
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
+}
+
+TEST(RegistryCli, PushOfAMissingFileLeavesNoRegistryBehind) {
+  TempDir tmp;
+  const std::string root = tmp.path() + "/reg";
+  CliRun r = Cli("push --registry " + root + " fraud " + tmp.path() + "/missing.onnx");
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.out.find("missing.onnx"), std::string::npos) << r.out;
+  EXPECT_FALSE(std::filesystem::exists(root)) << root << " was created";
 }
 
 TEST(RegistryCli, FullWorkflow) {
