@@ -9,37 +9,6 @@
 namespace inferd::batch {
 namespace {
 
-const char* Descr(DType t) {
-  switch (t) {
-    case DType::kFloat16:
-      return "<f2";
-    case DType::kFloat32:
-      return "<f4";
-    case DType::kFloat64:
-      return "<f8";
-    case DType::kInt8:
-      return "|i1";
-    case DType::kInt16:
-      return "<i2";
-    case DType::kInt32:
-      return "<i4";
-    case DType::kInt64:
-      return "<i8";
-    case DType::kUint8:
-      return "|u1";
-    case DType::kUint16:
-      return "<u2";
-    case DType::kUint32:
-      return "<u4";
-    case DType::kUint64:
-      return "<u8";
-    case DType::kBool:
-      return "|b1";
-    default:
-      return nullptr;
-  }
-}
-
 constexpr size_t kPrefix = 10;  // magic, version 1.0, 16-bit header length
 
 std::string Dict(const char* descr, int64_t rows, const Shape& row_shape) {
@@ -93,7 +62,7 @@ class NpyWriter final : public RowWriter {
                       std::to_string(row_ids.size()) + " rows");
     const Shape row_shape(t.shape().begin() + 1, t.shape().end());
     if (!started_) {
-      if (Descr(t.dtype()) == nullptr)
+      if (NpyDescr(t.dtype()) == nullptr)
         return InvalidArgument("output \"" + spec_.names[0] + "\" is " + std::string(DTypeName(t.dtype())) +
                                ", which .npy cannot hold; write .csv or .jsonl");
       RETURN_IF_ERROR(Start(t.dtype(), row_shape));
@@ -113,7 +82,7 @@ class NpyWriter final : public RowWriter {
     if (!started_) {
       // No row at all: an empty array of the declared type.
       DType dt = spec_.dtypes.empty() ? DType::kFloat32 : spec_.dtypes[0];
-      if (Descr(dt) == nullptr) dt = DType::kFloat32;
+      if (NpyDescr(dt) == nullptr) dt = DType::kFloat32;
       RETURN_IF_ERROR(Start(dt, {}));
     }
     RETURN_IF_ERROR(file_.WriteAt(0, Header(rows_)));
@@ -126,7 +95,7 @@ class NpyWriter final : public RowWriter {
     row_shape_ = row_shape;
     row_bytes_ = static_cast<uint64_t>(ShapeNumel(row_shape_)) * DTypeSize(dtype_);
     // Room for a 20-digit row count, padded so the data starts 64-byte aligned.
-    const std::string widest = Dict(Descr(dtype_), INT64_MAX, row_shape_);
+    const std::string widest = Dict(NpyDescr(dtype_), INT64_MAX, row_shape_);
     data_offset_ = (kPrefix + widest.size() + 1 + 63) / 64 * 64;
     if (data_offset_ - kPrefix > 0xffff) return InvalidArgument("output row shape is too long for an .npy header");
     started_ = true;
@@ -134,7 +103,7 @@ class NpyWriter final : public RowWriter {
   }
 
   std::string Header(int64_t rows) const {
-    std::string dict = Dict(Descr(dtype_), rows, row_shape_);
+    std::string dict = Dict(NpyDescr(dtype_), rows, row_shape_);
     const size_t header_len = data_offset_ - kPrefix;
     dict.append(header_len - dict.size() - 1, ' ');
     dict += '\n';

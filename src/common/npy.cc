@@ -133,7 +133,20 @@ Result<DType> ParseDescr(const std::string& descr) {
                          "' is not supported (supported: f2 f4 f8 i1 i2 i4 i8 u1 u2 u4 u8 b1)");
 }
 
-const char* DescrFor(DType t) {
+
+// bool bytes other than 0/1 would be undefined behaviour once read as bool.
+void NormalizeBools(Tensor& t) {
+  if (t.dtype() != DType::kBool) return;
+  auto* p = static_cast<uint8_t*>(t.raw());
+  for (int64_t i = 0; i < t.numel(); ++i) p[i] = p[i] != 0 ? 1 : 0;
+}
+
+// Size of the fixed prefix (magic, version, length field) for a version.
+size_t PrefixSize(int major) { return major == 1 ? 10 : 12; }
+
+}  // namespace
+
+const char* NpyDescr(DType t) {
   switch (t) {
     case DType::kFloat16:
       return "<f2";
@@ -163,18 +176,6 @@ const char* DescrFor(DType t) {
       return nullptr;
   }
 }
-
-// bool bytes other than 0/1 would be undefined behaviour once read as bool.
-void NormalizeBools(Tensor& t) {
-  if (t.dtype() != DType::kBool) return;
-  auto* p = static_cast<uint8_t*>(t.raw());
-  for (int64_t i = 0; i < t.numel(); ++i) p[i] = p[i] != 0 ? 1 : 0;
-}
-
-// Size of the fixed prefix (magic, version, length field) for a version.
-size_t PrefixSize(int major) { return major == 1 ? 10 : 12; }
-
-}  // namespace
 
 Result<NpyHeader> ParseNpyHeader(std::string_view bytes, uint64_t file_size) {
   if (bytes.size() < kMagicSize + 2 || std::memcmp(bytes.data(), kMagic, kMagicSize) != 0)
@@ -289,7 +290,7 @@ Result<Tensor> LoadNpyFile(const std::string& path) {
 }
 
 Result<std::string> SerializeNpy(const Tensor& t) {
-  const char* descr = DescrFor(t.dtype());
+  const char* descr = NpyDescr(t.dtype());
   if (descr == nullptr)
     return InvalidArgument("cannot write a " + std::string(DTypeName(t.dtype())) +
                            " tensor as .npy (supported: float16/32/64, int8-64, uint8-64, bool)");

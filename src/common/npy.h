@@ -39,6 +39,10 @@ Result<Tensor> ParseNpy(std::string_view bytes);
 // Reads an .npy file; errors name the file.
 Result<Tensor> LoadNpyFile(const std::string& path);
 
+// The .npy dtype string of an element type ("<f4", "|b1"); nullptr when .npy
+// cannot hold it (STRING, BF16).
+const char* NpyDescr(DType t);
+
 // Encodes a tensor as an .npy image (fails for STRING and BF16, which .npy
 // cannot hold as plain little-endian numbers).
 Result<std::string> SerializeNpy(const Tensor& t);
