@@ -1,5 +1,7 @@
 #include "http/message.h"
 
+#include "common/json_escape.h"
+
 #include <fcntl.h>
 #include <strings.h>
 #include <sys/stat.h>
@@ -72,20 +74,9 @@ Response Response::Json(int status, std::string json) {
 }
 
 Response Response::Error(int status, std::string_view message) {
-  std::string escaped;
-  for (char c : message) {
-    if (c == '"' || c == '\\') {
-      escaped += '\\';
-      escaped += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      escaped += buf;
-    } else {
-      escaped += c;
-    }
-  }
-  return Json(status, "{\"error\":\"" + escaped + "\"}\n");
+  std::string body = "{\"error\":\"";
+  AppendJsonEscaped(body, message);
+  return Json(status, body + "\"}\n");
 }
 
 bool PercentDecode(std::string_view in, std::string& out, bool plus_is_space) {

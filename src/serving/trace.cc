@@ -10,6 +10,9 @@
 #include <random>
 #include <sstream>
 
+#include "common/json_escape.h"
+#include "engine/runtime/profiler.h"
+
 namespace inferd::serving {
 namespace fs = std::filesystem;
 namespace {
@@ -18,33 +21,7 @@ bool Reached(TraceClock::time_point t) { return t != TraceClock::time_point{}; }
 
 void AppendEscaped(std::string& out, std::string_view s) {
   out += '"';
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
+  AppendJsonEscaped(out, s);
   out += '"';
 }
 
@@ -121,22 +98,6 @@ class EventWriter {
   bool first_event_ = true, first_arg_ = true;
 };
 
-std::string ShapesOf(const std::vector<const Tensor*>& inputs, const std::vector<const Tensor*>& outputs) {
-  std::string s;
-  for (const Tensor* t : inputs) {
-    if (!s.empty()) s += " x ";
-    s += t ? ShapeToString(t->shape()) : "-";
-  }
-  s += " -> ";
-  bool first = true;
-  for (const Tensor* t : outputs) {
-    if (!first) s += " x ";
-    first = false;
-    s += t ? ShapeToString(t->shape()) : "-";
-  }
-  return s;
-}
-
 constexpr const char* kFilePrefix = "trace-";
 
 }  // namespace
@@ -144,7 +105,7 @@ constexpr const char* kFilePrefix = "trace-";
 void RequestTrace::OnOpEnd(size_t step, const std::vector<const Tensor*>& inputs,
                            const std::vector<const Tensor*>& outputs) {
   const auto end = TraceClock::now();
-  ops_.push_back({step, op_begin_, end, ShapesOf(inputs, outputs)});
+  ops_.push_back({step, op_begin_, end, OpShapes(inputs, outputs)});
 }
 
 std::string RequestTrace::ToChromeJson() const {

@@ -1,5 +1,7 @@
 #include "engine/runtime/profiler.h"
 
+#include "common/json_escape.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
@@ -8,29 +10,9 @@
 namespace inferd {
 namespace {
 
-std::string JsonEscape(const std::string& s) {
-  std::string out;
-  out.reserve(s.size() + 2);
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out;
-}
+}  // namespace
 
-std::string ShapesOf(const std::vector<const Tensor*>& inputs, const std::vector<const Tensor*>& outputs) {
+std::string OpShapes(const std::vector<const Tensor*>& inputs, const std::vector<const Tensor*>& outputs) {
   std::string s;
   for (const Tensor* t : inputs) {
     if (!s.empty()) s += " x ";
@@ -46,8 +28,6 @@ std::string ShapesOf(const std::vector<const Tensor*>& inputs, const std::vector
   return s;
 }
 
-}  // namespace
-
 OpProfiler::OpProfiler(const CompiledModel& model) : model_(model), origin_(Clock::now()) {}
 
 void OpProfiler::OnRunBegin() { run_start_ = NowUs(); }
@@ -56,7 +36,7 @@ void OpProfiler::OnOpBegin(size_t) { op_start_ = NowUs(); }
 void OpProfiler::OnOpEnd(size_t step, const std::vector<const Tensor*>& inputs,
                          const std::vector<const Tensor*>& outputs) {
   const double end = NowUs();
-  ops_.push_back({step, op_start_, end - op_start_, ShapesOf(inputs, outputs)});
+  ops_.push_back({step, op_start_, end - op_start_, OpShapes(inputs, outputs)});
 }
 
 void OpProfiler::Clear() {
@@ -131,10 +111,10 @@ Status OpProfiler::WriteChromeTrace(const std::string& path) const {
       << ",\"dur\":" << fmt(runs_[i].dur_us) << "}";
   for (const auto& e : ops_) {
     const Node& n = model_.step_node(e.step);
-    f << ",\n{\"name\":\"" << JsonEscape(n.op_type) << "\",\"cat\":\"op\",\"ph\":\"X\",\"pid\":1,\"tid\":1,\"ts\":"
-      << fmt(e.start_us) << ",\"dur\":" << fmt(e.dur_us) << ",\"args\":{\"node\":\"" << JsonEscape(n.name)
-      << "\",\"kernel\":\"" << JsonEscape(std::string(model_.step_kernel_name(e.step))) << "\",\"shapes\":\""
-      << JsonEscape(e.shapes) << "\"}}";
+    f << ",\n{\"name\":\"" << JsonEscaped(n.op_type) << "\",\"cat\":\"op\",\"ph\":\"X\",\"pid\":1,\"tid\":1,\"ts\":"
+      << fmt(e.start_us) << ",\"dur\":" << fmt(e.dur_us) << ",\"args\":{\"node\":\"" << JsonEscaped(n.name)
+      << "\",\"kernel\":\"" << JsonEscaped(std::string(model_.step_kernel_name(e.step))) << "\",\"shapes\":\""
+      << JsonEscaped(e.shapes) << "\"}}";
   }
   f << "\n]}\n";
   if (!f) return Internal("failed writing trace file '" + path + "'");

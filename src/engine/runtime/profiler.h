@@ -15,6 +15,10 @@
 
 namespace inferd {
 
+// "[1,3,224,224] x [64,3,7,7] -> [1,64,112,112]": one op call's shapes, as
+// profiles and request traces show them.
+std::string OpShapes(const std::vector<const Tensor*>& inputs, const std::vector<const Tensor*>& outputs);
+
 class OpProfiler final : public RunObserver {
  public:
   explicit OpProfiler(const CompiledModel& model);
