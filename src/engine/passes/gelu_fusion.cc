@@ -17,17 +17,7 @@ class GeluFusion final : public GraphPass {
  public:
   std::string_view name() const override { return "gelu-fusion"; }
 
-  Result<bool> Apply(Graph& g) const override {
-    bool changed = false;
-    for (size_t i = 0; i < g.nodes.size();) {
-      if (TryFuse(g, static_cast<int>(i))) {
-        changed = true;
-      } else {
-        ++i;
-      }
-    }
-    return changed;
-  }
+  Result<bool> Apply(Graph& g) const override { return FuseAtEachNode(g, &TryFuse); }
 
  private:
   // `i` is the Div/Mul that scales x by 1/sqrt 2.
@@ -81,7 +71,7 @@ class GeluFusion final : public GraphPass {
     gelu.domain = std::string(kInternalDomain);
     gelu.inputs = {x};
     gelu.outputs = {g.nodes[static_cast<size_t>(last)].outputs[0]};
-    gelu.attributes["approximate"] = StringAttribute("none");
+    gelu.attributes["approximate"] = StringAttr("none");
     const int pos = *std::max_element(matched.begin(), matched.end());
     g.nodes[static_cast<size_t>(pos)] = std::move(gelu);
     matched.erase(std::find(matched.begin(), matched.end(), pos));

@@ -48,18 +48,7 @@ class LayerNormFusion final : public GraphPass {
  public:
   std::string_view name() const override { return "layer-norm-fusion"; }
 
-  Result<bool> Apply(Graph& g) const override {
-    bool changed = false;
-    // A fusion replaces nodes at and after i, so i is looked at again.
-    for (size_t i = 0; i < g.nodes.size();) {
-      if (TryFuse(g, static_cast<int>(i))) {
-        changed = true;
-      } else {
-        ++i;
-      }
-    }
-    return changed;
-  }
+  Result<bool> Apply(Graph& g) const override { return FuseAtEachNode(g, &TryFuse); }
 
  private:
   static bool TryFuse(Graph& g, int mean_i) {
@@ -121,8 +110,8 @@ class LayerNormFusion final : public GraphPass {
     ln.inputs = {x, gamma};
     if (!beta.empty()) ln.inputs.push_back(beta);
     ln.outputs = {out};
-    ln.attributes["axis"] = IntAttribute(-*k);
-    ln.attributes["epsilon"] = FloatAttribute(*eps);
+    ln.attributes["axis"] = IntAttr(-*k);
+    ln.attributes["epsilon"] = FloatAttr(*eps);
     const int last = *std::max_element(matched.begin(), matched.end());
     g.nodes[static_cast<size_t>(last)] = std::move(ln);
     matched.erase(std::find(matched.begin(), matched.end(), last));

@@ -5,14 +5,14 @@
 
 #include <random>
 
-#include "engine/kernels/attribute_builders.h"
+#include "engine/ir/attribute_builders.h"
 #include "engine/passes/dnnl_passes.h"
 
 namespace inferd {
 namespace {
 
-using test_attrs::IntAttr;
-using test_attrs::IntsAttr;
+using attrs::IntAttr;
+using attrs::IntsAttr;
 
 Node MakeNode(const std::string& op, std::vector<std::string> in, std::vector<std::string> out,
               std::map<std::string, Attribute> attrs = {}) {
@@ -55,7 +55,7 @@ Graph SmallCnn() {
   g.outputs = {{"y", DType::kFloat32, std::nullopt}};
   g.initializers["W1"] = Weights({8, 3, 3, 3});
   g.initializers["W2"] = Weights({16, 8, 1, 1});
-  Node c1 = MakeNode("Conv", {"x", "W1"}, {"c1"}, {{"_activation", test_attrs::StringAttr("Relu")}});
+  Node c1 = MakeNode("Conv", {"x", "W1"}, {"c1"}, {{"_activation", attrs::StringAttr("Relu")}});
   g.nodes = {c1, MakeNode("MaxPool", {"c1"}, {"p"}, {{"kernel_shape", IntsAttr({2, 2})}}),
              MakeNode("Conv", {"p", "W2"}, {"c2"}), MakeNode("GlobalAveragePool", {"c2"}, {"gap"}),
              MakeNode("Flatten", {"gap"}, {"y"})};

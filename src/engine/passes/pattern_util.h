@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/ir/attribute_builders.h"
 #include "engine/ir/graph.h"
 #include "engine/passes/pass.h"
 
@@ -65,23 +66,22 @@ inline void EraseNodes(Graph& g, std::vector<int> indices) {
   for (auto it = indices.rbegin(); it != indices.rend(); ++it) g.nodes.erase(g.nodes.begin() + *it);
 }
 
-inline Attribute IntAttribute(int64_t v) {
-  Attribute a;
-  a.type = Attribute::Type::kInt;
-  a.i = v;
-  return a;
+// Tries `try_fuse` at every node in order; a fusion replaces nodes at and
+// after i, so node i is looked at again. True if anything was fused.
+inline bool FuseAtEachNode(Graph& g, bool (*try_fuse)(Graph&, int)) {
+  bool changed = false;
+  for (size_t i = 0; i < g.nodes.size();) {
+    if (try_fuse(g, static_cast<int>(i))) {
+      changed = true;
+    } else {
+      ++i;
+    }
+  }
+  return changed;
 }
-inline Attribute FloatAttribute(float v) {
-  Attribute a;
-  a.type = Attribute::Type::kFloat;
-  a.f = v;
-  return a;
-}
-inline Attribute StringAttribute(std::string v) {
-  Attribute a;
-  a.type = Attribute::Type::kString;
-  a.s = std::move(v);
-  return a;
-}
+
+using attrs::FloatAttr;
+using attrs::IntAttr;
+using attrs::StringAttr;
 
 }  // namespace inferd::pattern

@@ -41,14 +41,14 @@ Graph ReshapeFromShapeChain() {
   g.initializers["two1"] = Tensor::FromVector<int64_t>({2}, {1});
   g.nodes = {MakeNode("Transpose", {"x"}, {"t"}, {{"perm", Ints({1, 0, 2})}}),
              MakeNode("Shape", {"t"}, {"s"}),
-             MakeNode("Gather", {"s", "i0"}, {"g0"}, {{"axis", pattern::IntAttribute(0)}}),
-             MakeNode("Gather", {"s", "i1"}, {"g1"}, {{"axis", pattern::IntAttribute(0)}}),
-             MakeNode("Gather", {"s", "i2"}, {"g2"}, {{"axis", pattern::IntAttribute(0)}}),
+             MakeNode("Gather", {"s", "i0"}, {"g0"}, {{"axis", pattern::IntAttr(0)}}),
+             MakeNode("Gather", {"s", "i1"}, {"g1"}, {{"axis", pattern::IntAttr(0)}}),
+             MakeNode("Gather", {"s", "i2"}, {"g2"}, {{"axis", pattern::IntAttr(0)}}),
              MakeNode("Div", {"g2", "two"}, {"half"}),
              MakeNode("Unsqueeze", {"g0", "zero"}, {"u0"}),
              MakeNode("Unsqueeze", {"g1", "zero"}, {"u1"}),
              MakeNode("Unsqueeze", {"half", "zero"}, {"u2"}),
-             MakeNode("Concat", {"u0", "u1", "u2", "two1"}, {"target"}, {{"axis", pattern::IntAttribute(0)}}),
+             MakeNode("Concat", {"u0", "u1", "u2", "two1"}, {"target"}, {{"axis", pattern::IntAttr(0)}}),
              MakeNode("Reshape", {"t", "target"}, {"y"})};
   return g;
 }

@@ -311,7 +311,7 @@ TEST(InternalOps, FastLayerNormMatchesReference) {
   for (const Shape& shape : std::vector<Shape>{{1, 1}, {3, 7}, {2, 5, 256}, {4, 33}, {2, 3, 4, 5}, {300, 512}}) {
     for (int64_t axis : {int64_t{-1}, int64_t{1} - static_cast<int64_t>(shape.size())}) {
       const Shape norm(shape.end() + axis, shape.end());
-      CompareInternalOp("LayerNormalization", {{"axis", pattern::IntAttribute(axis)}, {"epsilon", pattern::FloatAttribute(1e-5f)}},
+      CompareInternalOp("LayerNormalization", {{"axis", pattern::IntAttr(axis)}, {"epsilon", pattern::FloatAttr(1e-5f)}},
                         {Random(shape, seed++, -4, 4)}, {{1, Random(norm, seed++)}, {2, Random(norm, seed++)}},
                         "fast.layernorm");
     }

@@ -10,15 +10,15 @@
 #include <string>
 #include <vector>
 
-#include "engine/kernels/attribute_builders.h"
+#include "engine/ir/attribute_builders.h"
 #include "engine/runtime/model.h"
 
 namespace inferd::onednn::testing {
 
-using test_attrs::IntAttr;
-using test_attrs::IntsAttr;
-using test_attrs::FloatAttr;
-using test_attrs::StringAttr;
+using attrs::IntAttr;
+using attrs::IntsAttr;
+using attrs::FloatAttr;
+using attrs::StringAttr;
 
 inline Tensor RandomTensor(const Shape& shape, std::mt19937& rng, float lo = -1.f, float hi = 1.f) {
   Tensor t = Tensor::Create(DType::kFloat32, shape).value();

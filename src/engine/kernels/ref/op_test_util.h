@@ -10,17 +10,17 @@
 #include <string>
 #include <vector>
 
-#include "engine/kernels/attribute_builders.h"
+#include "engine/ir/attribute_builders.h"
 #include "engine/runtime/model.h"
 
 namespace inferd::testing {
 
-using test_attrs::IntAttr;
-using test_attrs::FloatAttr;
-using test_attrs::StringAttr;
-using test_attrs::IntsAttr;
-using test_attrs::FloatsAttr;
-using test_attrs::TensorAttr;
+using attrs::IntAttr;
+using attrs::FloatAttr;
+using attrs::StringAttr;
+using attrs::IntsAttr;
+using attrs::FloatsAttr;
+using attrs::TensorAttr;
 
 // One input of the node: a runtime value, an initializer, or omitted.
 struct OpInput {

@@ -8,15 +8,15 @@
 #include <utility>
 #include <vector>
 
-#include "engine/kernels/attribute_builders.h"
+#include "engine/ir/attribute_builders.h"
 #include "engine/runtime/model.h"
 
 namespace inferd::kernel_testing {
 
-using test_attrs::IntAttr;
-using test_attrs::IntsAttr;
-using test_attrs::FloatAttr;
-using test_attrs::StringAttr;
+using attrs::IntAttr;
+using attrs::IntsAttr;
+using attrs::FloatAttr;
+using attrs::StringAttr;
 
 // One node `op` at `opset`. Inputs are fed at run time (an empty Tensor in
 // `inputs` means "omitted optional input"); `constants` become initializers

@@ -1,5 +1,5 @@
-// Attribute builders for tests that assemble graphs in code. Test-only:
-// header-only, included by the one-node-graph test helpers.
+// Attribute builders for graphs assembled in code: optimizer passes and the
+// tests that build one-node graphs. Header-only.
 #pragma once
 
 #include <string>
@@ -8,7 +8,7 @@
 
 #include "engine/ir/graph.h"
 
-namespace inferd::test_attrs {
+namespace inferd::attrs {
 
 inline Attribute IntAttr(int64_t v) {
   Attribute a;
@@ -47,4 +47,4 @@ inline Attribute TensorAttr(Tensor t) {
   return a;
 }
 
-}  // namespace inferd::test_attrs
+}  // namespace inferd::attrs
