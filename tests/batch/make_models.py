@@ -20,6 +20,20 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 
 
+def _serving_models():
+    """tests/serving/make_models.py, loaded under its own name (this file has the same one)."""
+    import importlib.util
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "serving", "make_models.py")
+    spec = importlib.util.spec_from_file_location("serving_make_models", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# The MLP is the serving tests' model, written by the same code.
+mlp_model = _serving_models().mlp_model
+
+
 def save(graph, path, opset=13):
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)],
                               producer_name="inferd-batch-tests")
@@ -51,25 +65,6 @@ def guard_model():
         [helper.make_node("Gather", ["table", "x"], ["y"], axis=0)], "guard",
         [helper.make_tensor_value_info("x", TensorProto.INT64, ["batch", 2])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["batch", 2, 3])], [table])
-
-
-def mlp_model():
-    rng = np.random.default_rng(7)
-    sizes = [784, 512, 256, 10]
-    inits, nodes = [], []
-    prev = "input"
-    for i in range(3):
-        w = (rng.standard_normal([sizes[i], sizes[i + 1]]) / np.sqrt(sizes[i])).astype(np.float32)
-        b = (rng.standard_normal([sizes[i + 1]]) * 0.1).astype(np.float32)
-        inits += [numpy_helper.from_array(w, f"w{i}"), numpy_helper.from_array(b, f"b{i}")]
-        out = "logits" if i == 2 else f"h{i}"
-        nodes.append(helper.make_node("Gemm", [prev, f"w{i}", f"b{i}"], [out if i == 2 else f"g{i}"]))
-        if i < 2:
-            nodes.append(helper.make_node("Relu", [f"g{i}"], [out]))
-        prev = out
-    return helper.make_graph(
-        nodes, "mlp", [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch", 784])],
-        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", 10])], inits)
 
 
 def main(out):
