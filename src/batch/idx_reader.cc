@@ -9,21 +9,10 @@
 
 #include "batch/batch_builder.h"
 #include "batch/element_convert.h"
+#include "common/idx.h"
 
 namespace inferd::batch {
 namespace {
-
-bool ReadExact(gzFile f, void* dst, size_t n) {
-  auto* p = static_cast<char*>(dst);
-  while (n > 0) {
-    const unsigned chunk = static_cast<unsigned>(std::min<size_t>(n, 1u << 30));
-    const int got = gzread(f, p, chunk);
-    if (got <= 0) return false;
-    p += got;
-    n -= static_cast<size_t>(got);
-  }
-  return true;
-}
 
 class IdxReader final : public RowReader {
  public:
@@ -38,41 +27,10 @@ class IdxReader final : public RowReader {
     r->file_ = gzopen(path.c_str(), "rb");
     if (r->file_ == nullptr) return NotFound("cannot open input '" + path + "'");
     gzbuffer(r->file_, 1 << 17);
-    unsigned char magic[4];
-    if (!ReadExact(r->file_, magic, 4)) return InvalidArgument("input '" + path + "' is too short to be an IDX file");
-    if (magic[0] != 0 || magic[1] != 0) return InvalidArgument("input '" + path + "' is not an IDX file (bad magic)");
-    switch (magic[2]) {
-      case 0x08:
-        r->dtype_ = DType::kUint8;
-        break;
-      case 0x09:
-        r->dtype_ = DType::kInt8;
-        break;
-      case 0x0B:
-        r->dtype_ = DType::kInt16;
-        break;
-      case 0x0C:
-        r->dtype_ = DType::kInt32;
-        break;
-      case 0x0D:
-        r->dtype_ = DType::kFloat32;
-        break;
-      case 0x0E:
-        r->dtype_ = DType::kFloat64;
-        break;
-      default:
-        return InvalidArgument("input '" + path + "': unknown IDX element type " + std::to_string(magic[2]));
-    }
-    const int rank = magic[3];
-    if (rank == 0 || rank > 8)
-      return InvalidArgument("input '" + path + "': IDX rank " + std::to_string(rank) + " is not supported");
-    Shape shape;
-    for (int i = 0; i < rank; ++i) {
-      unsigned char d[4];
-      if (!ReadExact(r->file_, d, 4)) return InvalidArgument("input '" + path + "': truncated IDX header");
-      shape.push_back((int64_t{d[0]} << 24) | (int64_t{d[1]} << 16) | (int64_t{d[2]} << 8) | int64_t{d[3]});
-    }
-    r->data_offset_ = 4 + 4 * static_cast<uint64_t>(rank);
+    ASSIGN_OR_RETURN(IdxHeader header, ReadIdxHeader(r->file_, "input '" + path + "'"));
+    r->dtype_ = header.dtype;
+    r->data_offset_ = header.data_offset;
+    const Shape& shape = header.shape;
     const Shape data_row(shape.begin() + 1, shape.end());
     r->row_numel_ = ShapeNumel(data_row);
     constexpr int64_t kMaxRowBytes = int64_t{1} << 30;
@@ -93,7 +51,7 @@ class IdxReader final : public RowReader {
     const size_t elem = DTypeSize(dtype_);
     for (int64_t i = 0; i < n; ++i) {
       const int64_t row = next_ + i;
-      if (!ReadExact(file_, row_buf_.data(), row_buf_.size()))
+      if (!GzReadExact(file_, row_buf_.data(), row_buf_.size()))
         return DataLoss("input '" + path_ + "': IDX data ends at row " + std::to_string(row) +
                         " though its header promises " + std::to_string(total_) + " rows");
       if (elem > 1) {  // IDX is big-endian

@@ -6,6 +6,9 @@
 // data) are refused before allocating more than the file can hold.
 #pragma once
 
+#include <zlib.h>
+
+#include <cstdint>
 #include <string>
 
 #include "common/status.h"
@@ -16,5 +19,16 @@ namespace inferd {
 // Reads the whole file as a tensor of the stored type and shape. Files
 // ending in .gz are decompressed on the fly.
 Result<Tensor> ReadIdxFile(const std::string& path);
+
+// For streaming readers: the header of an IDX file opened with gzopen, read
+// from its start. `what` names the file in errors ("'t10k.idx'").
+struct IdxHeader {
+  DType dtype = DType::kUndefined;
+  Shape shape;
+  uint64_t data_offset = 0;  // bytes before the data
+};
+Result<IdxHeader> ReadIdxHeader(gzFile f, const std::string& what);
+// Reads exactly n bytes; false on a short read.
+bool GzReadExact(gzFile f, void* dst, size_t n);
 
 }  // namespace inferd
