@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "common/random_tensor.h"
 #include "common/status.h"
 #include "common/tensor.h"
 #include "engine/ir/graph.h"
@@ -21,10 +22,6 @@ Result<std::pair<std::string, std::string>> ParseInputSpec(const std::string& sp
 // when symbolic, becomes `batch`; any other symbolic dimension (or an unknown
 // rank) is an error naming the input, since only a file can say its size.
 Result<Shape> ShapeForRandomInput(const ValueInfo& input, int64_t batch);
-
-// Uniform random values: floats in [-1, 1), integers in [0, 10), bools 0/1.
-// The same seed gives the same tensor.
-Result<Tensor> RandomTensor(DType dtype, const Shape& shape, uint64_t seed);
 
 // Multi-line description of an output: name, dtype, shape, the first values,
 // and for a 2-D float [N,C] output the argmax of each row.

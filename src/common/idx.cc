@@ -3,7 +3,6 @@
 #include <zlib.h>
 
 #include <cstdio>
-
 #include <cstring>
 #include <memory>
 

@@ -6,6 +6,7 @@
 #include <random>
 
 #include "common/npy.h"
+#include "common/random_tensor.h"
 #include "common/tensor.h"
 
 namespace inferd::loadgen {
@@ -51,8 +52,6 @@ struct InputData {
 };
 
 Status FillRandom(InputData& in, std::mt19937_64& rng) {
-  std::uniform_real_distribution<float> real(-1.0f, 1.0f);
-  std::uniform_int_distribution<int> small(0, 9);
   const int64_t n = ShapeNumel(in.spec.shape);
   if (in.dtype == DType::kString) {
     std::uniform_int_distribution<int> letter('a', 'z');
@@ -63,26 +62,10 @@ Status FillRandom(InputData& in, std::mt19937_64& rng) {
     }
     return Status::Ok();
   }
-  ASSIGN_OR_RETURN(in.tensor, Tensor::Create(in.dtype, in.spec.shape));
-  return DispatchAll(
-      in.dtype,
-      [&](auto tag) -> Status {
-        using T = decltype(tag);
-        T* p = in.tensor.data<T>();
-        for (int64_t i = 0; i < n; ++i) {
-          if constexpr (std::is_same_v<T, Float16> || std::is_same_v<T, BFloat16>) {
-            p[i] = T::FromFloat(real(rng));
-          } else if constexpr (std::is_same_v<T, bool>) {
-            p[i] = (small(rng) & 1) != 0;
-          } else if constexpr (std::is_floating_point_v<T>) {
-            p[i] = static_cast<T>(real(rng));
-          } else {
-            p[i] = static_cast<T>(small(rng));
-          }
-        }
-        return Status::Ok();
-      },
-      [&] { return InvalidArgument("input \"" + in.spec.name + "\": cannot generate " + in.spec.datatype + " data"); });
+  auto t = RandomTensor(in.dtype, in.spec.shape, rng());
+  if (!t.ok()) return InvalidArgument("input \"" + in.spec.name + "\": " + t.status().message());
+  in.tensor = std::move(*t);
+  return Status::Ok();
 }
 
 template <class T>
