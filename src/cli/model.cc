@@ -91,21 +91,6 @@ Result<ModelRef> VersionRef(const std::string& text) {
 
 // The --config file, bounded so a wrong path (a model, a log) is refused
 // with a clear message instead of read whole.
-Result<std::string> ReadConfigFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return NotFound("--config: cannot open \"" + path + "\"");
-  std::string text;
-  char buf[4096];
-  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
-    text.append(buf, static_cast<size_t>(in.gcount()));
-    if (text.size() > registry::kMaxServingConfigBytes)
-      return InvalidArgument("--config: \"" + path + "\" is larger than " +
-                             std::to_string(registry::kMaxServingConfigBytes) +
-                             " bytes; a serving config is a short YAML file");
-  }
-  return text;
-}
-
 int Push(const ModelArgs& a) {
   registry::PushRequest req;
   req.name = a.name;
@@ -134,7 +119,7 @@ int Push(const ModelArgs& a) {
   // Validate names, the serving config and the file before creating the registry folder.
   if (Status s = registry::ValidateModelName(req.name); !s.ok()) return ReportError(s);
   if (!a.config.empty()) {
-    auto text = ReadConfigFile(a.config);
+    auto text = serving::ReadModelConfigFile(a.config);
     if (!text.ok()) return ReportError(text.status());
     auto parsed = serving::ParseModelConfigYaml(*text, a.config);
     if (!parsed.ok()) return ReportError(parsed.status());

@@ -6,7 +6,6 @@
 
 #include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "cli/verbs.h"
 #include "http/server.h"
@@ -40,14 +39,6 @@ struct ServeArgs {
   int64_t trace_max_files = 1000;
 };
 
-Result<std::string> ReadText(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return NotFound("cannot read \"" + path + "\"");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 int Serve(const ServeArgs& a) {
   using namespace serving;
   ManagerOptions mo;
@@ -56,7 +47,7 @@ int Serve(const ServeArgs& a) {
   mo.poll_interval_ms = a.poll_ms;
   mo.load_threads = std::max(1, a.load_threads);
   if (!a.default_config.empty()) {
-    auto text = ReadText(a.default_config);
+    auto text = ReadModelConfigFile(a.default_config);
     if (!text.ok()) return ReportError(text.status());
     auto config = ParseModelConfigYaml(*text, a.default_config);
     if (!config.ok()) return ReportError(config.status());
@@ -67,7 +58,7 @@ int Serve(const ServeArgs& a) {
     if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
       return ReportUsage("--model-config: expected NAME=FILE.yaml, got \"" + spec + "\"");
     const std::string name = spec.substr(0, eq), file = spec.substr(eq + 1);
-    auto text = ReadText(file);
+    auto text = ReadModelConfigFile(file);
     if (!text.ok()) return ReportError(text.status());
     if (auto parsed = ParseModelConfigYaml(*text, file, mo.default_config); !parsed.ok())
       return ReportError(parsed.status());

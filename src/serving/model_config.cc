@@ -5,12 +5,15 @@
 #include <algorithm>
 #include <charconv>
 #include <exception>
+#include <fstream>
 #include <limits>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <utility>
+
+#include "registry/registry.h"
 
 namespace inferd::serving {
 namespace {
@@ -376,6 +379,20 @@ std::string ModelConfigToYaml(const ModelConfig& c) {
   }
   out += std::string("warmup: ") + (c.warmup ? "true" : "false") + "\n";
   return out;
+}
+
+Result<std::string> ReadModelConfigFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return NotFound("cannot open serving config \"" + path + "\"");
+  std::string text;
+  char buf[4096];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+    text.append(buf, static_cast<size_t>(in.gcount()));
+    if (text.size() > registry::kMaxServingConfigBytes)
+      return InvalidArgument("serving config \"" + path + "\" is larger than " +
+                             std::to_string(registry::kMaxServingConfigBytes) + " bytes; it should be a short YAML file");
+  }
+  return text;
 }
 
 }  // namespace inferd::serving

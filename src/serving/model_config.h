@@ -46,6 +46,10 @@ struct ModelConfig {
 // Parses YAML onto a copy of `base`: keys absent from `text` keep base's
 // values, so a serve-time override can change just one thing. `source`
 // names the text in errors ("models/fashion/3/serving.yaml").
+// Reads a config file's text, refusing files over the registry's cap
+// (registry::kMaxServingConfigBytes) before reading them whole.
+Result<std::string> ReadModelConfigFile(const std::string& path);
+
 Result<ModelConfig> ParseModelConfigYaml(std::string_view text, std::string_view source,
                                          const ModelConfig& base = {});
 // The same keys as a JSON object (the load API's parameters.config).
