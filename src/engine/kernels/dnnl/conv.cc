@@ -13,6 +13,7 @@
 #include <cstring>
 #include <unordered_map>
 
+#include "engine/kernels/dnnl/conv.h"
 #include "engine/kernels/dnnl/dnnl_common.h"
 #include "engine/kernels/dnnl/layout.h"
 #include "engine/kernels/ref/common.h"
@@ -207,7 +208,7 @@ Result<ConvKernel::Plan> ConvKernel::MakePlan(const Shape& x, const Geometry& g,
         p.sum_in = dnnl::reorder(p.sum_user, p.dst);
       }
     }
-    if (c_.const_w.defined()) {
+    if (c_.const_w.defined() && packed_.defined()) {
       ASSIGN_OR_RETURN(p.weights, WeightsFor(pd.weights_desc(), packed_));
     } else {
       p.w_user = memory(PlainDesc(WeightDims(g.w)), CpuEngine(), nullptr);
@@ -367,7 +368,9 @@ Result<AutoPad> ParseAutoPad(const KernelInfo& info) {
   return info.Error("auto_pad must be NOTSET, SAME_UPPER, SAME_LOWER or VALID, got \"" + s + "\"");
 }
 
-Result<std::unique_ptr<Kernel>> CreateConv(const KernelInfo& info) {
+}  // namespace
+
+Result<std::unique_ptr<Kernel>> CreateConvKernel(const KernelInfo& info, bool pack_weights) {
   RETURN_IF_ERROR(AcceptFloatInputs(info, {0, 1, 2}));
   ConvConfig c;
   c.node = info.node().Describe();
@@ -404,6 +407,8 @@ Result<std::unique_ptr<Kernel>> CreateConv(const KernelInfo& info) {
     c.const_bias = *b;
   }
   c.const_w = *w;
+  if (!pack_weights)  // the constant W goes through the dynamic-W path, reordered per run
+    return std::unique_ptr<Kernel>(std::make_unique<ConvKernel>(std::move(c), PackedWeights{}, std::move(fallback)));
 
   // Pack W for a representative input: batch 1, 16 outputs per spatial dim.
   ConvConfig probe_config = c;
@@ -428,6 +433,8 @@ Result<std::unique_ptr<Kernel>> CreateConv(const KernelInfo& info) {
   return std::unique_ptr<Kernel>(std::make_unique<ConvKernel>(std::move(c), std::move(packed), std::move(fallback)));
 }
 
+namespace {
+Result<std::unique_ptr<Kernel>> CreateConv(const KernelInfo& info) { return CreateConvKernel(info, true); }
 }  // namespace
 
 INFERD_REGISTER_KERNEL(DnnlConv, {"", "Conv", 1, 1000, 10, "dnnl", LayoutAware(&CreateConv)});

@@ -131,20 +131,38 @@ void PanelScalar(const float* a, int64_t m, int64_t lda, const PackedMatrix& b, 
 
 }  // namespace
 
-PackedMatrix PackedMatrix::Pack(const float* b, int64_t k, int64_t n, bool transposed, float scale) {
+PackedMatrix PackedMatrix::Allocate(int64_t k, int64_t n) {
   PackedMatrix out;
   out.k_ = k;
   out.n_ = n;
   const int64_t panels = (n + kNr - 1) / kNr;
   const int64_t size = std::max<int64_t>(panels * k * kNr, 1);
-  out.data_ = std::shared_ptr<float[]>(new float[static_cast<size_t>(size)]());
+  out.data_ = std::shared_ptr<float[]>(new float[static_cast<size_t>(size)]);  // not zeroed: written next
+  if (const int64_t cols = n - (panels - 1) * kNr; panels > 0 && cols < kNr) {
+    float* last = out.data_.get() + (panels - 1) * k * kNr;
+    for (int64_t kk = 0; kk < k; ++kk) std::fill(last + kk * kNr + cols, last + (kk + 1) * kNr, 0.f);
+  }
+  return out;
+}
+
+PackedMatrix PackedMatrix::Pack(const float* b, int64_t k, int64_t n, bool transposed, float scale) {
+  PackedMatrix out = Allocate(k, n);
+  const int64_t panels = out.panels();
+  // Loops that read B in order (large weights are packed at every load).
   for (int64_t p = 0; p < panels; ++p) {
     float* dst = out.data_.get() + p * k * kNr;
-    for (int64_t kk = 0; kk < k; ++kk)
-      for (int64_t j = 0; j < kNr; ++j) {
-        const int64_t col = p * kNr + j;
-        if (col < n) dst[kk * kNr + j] = scale * (transposed ? b[col * k + kk] : b[kk * n + col]);
+    const int64_t col0 = p * kNr, cols = std::min(kNr, n - col0);
+    if (transposed) {
+      for (int64_t j = 0; j < cols; ++j) {
+        const float* src = b + (col0 + j) * k;
+        for (int64_t kk = 0; kk < k; ++kk) dst[kk * kNr + j] = scale * src[kk];
       }
+    } else {
+      for (int64_t kk = 0; kk < k; ++kk) {
+        const float* src = b + kk * n + col0;
+        for (int64_t j = 0; j < cols; ++j) dst[kk * kNr + j] = scale * src[j];
+      }
+    }
   }
   return out;
 }

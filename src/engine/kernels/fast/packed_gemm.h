@@ -26,6 +26,11 @@ class PackedMatrix {
   // transpose [N,K] (row stride K), each element times `scale`.
   static PackedMatrix Pack(const float* b, int64_t k, int64_t n, bool transposed, float scale = 1.f);
 
+  // An unfilled K x N matrix whose panels the caller writes through
+  // mutable_panel() before use (padding columns of the last panel are zero).
+  static PackedMatrix Allocate(int64_t k, int64_t n);
+  float* mutable_panel(int64_t p) { return data_.get() + p * k_ * kPanel; }
+
   bool defined() const { return data_ != nullptr; }
   int64_t k() const { return k_; }
   int64_t n() const { return n_; }
