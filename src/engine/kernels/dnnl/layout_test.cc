@@ -5,6 +5,7 @@
 #include <set>
 
 #include "engine/kernels/dnnl/oracle_test_util.h"
+#include "engine/kernels/fast/winograd.h"
 #include "engine/passes/dnnl_passes.h"
 
 namespace inferd::onednn::testing {
@@ -154,6 +155,37 @@ TEST(BlockedLayout, ResidualWiderThanTheConvOutput) {
       MakeNode("Relu", {"s"}, {"y"}),
   };
   CompareBlocked(MakeGraph(nodes, c), RuntimeInputs(c), "wider residual");
+}
+
+
+// 3x3 stride-1 convolutions with 32 channels take Winograd inside the region
+// (block 8): a residual block with bias, fused sum and relu, a clipped one
+// with asymmetric pads, and one whose residual is wider than its output
+// (the oneDNN convolution runs that one).
+TEST(BlockedLayout, WinogradConvolutionsMatchTheReferenceKernels) {
+  std::mt19937 rng(13);
+  const std::vector<GraphInput> c = {
+      {"x", RandomTensor({2, 32, 9, 10}, rng), false},
+      {"W1", RandomTensor({32, 32, 3, 3}, rng, -0.1f, 0.1f), true},
+      {"B1", RandomTensor({32}, rng), true},
+      {"W2", RandomTensor({40, 32, 3, 3}, rng, -0.1f, 0.1f), true},
+      {"W3", RandomTensor({32, 40, 3, 3}, rng, -0.1f, 0.1f), true},
+      {"lo", Tensor::Scalar<float>(-0.5f), true},
+      {"hi", Tensor::Scalar<float>(0.5f), true},
+  };
+  const std::vector<Node> nodes = {
+      MakeNode("Conv", {"x", "W1", "B1"}, {"c1"}, {{"pads", IntsAttr({1, 1, 1, 1})}}),
+      MakeNode("Add", {"c1", "x"}, {"a1"}),
+      MakeNode("Relu", {"a1"}, {"r1"}),
+      MakeNode("Conv", {"r1", "W2"}, {"c2"}, {{"pads", IntsAttr({0, 2, 1, 0})}}),
+      MakeNode("Clip", {"c2", "lo", "hi"}, {"k2"}),
+      MakeNode("GlobalAveragePool", {"k2"}, {"g"}),
+      MakeNode("Conv", {"g", "W3"}, {"c3"}, {{"auto_pad", StringAttr("SAME_UPPER")}}),
+      MakeNode("Add", {"c3", "r1"}, {"y"}),
+  };
+  std::set<std::string> kernels;
+  CompareBlocked(MakeGraph(nodes, c), RuntimeInputs(c), "winograd", 2, &kernels);
+  EXPECT_TRUE(kernels.count("fast.winograd") || !fast::WinogradIsFast());
 }
 
 }  // namespace
