@@ -66,6 +66,7 @@ TEST(FastTranspose, MatchesReferenceForEveryPermutation) {
   ExpectSameAsReference(Iota<float>({37, 21}), {1, 0});
   ExpectSameAsReference(Iota<float>({3, 20, 33}), {0, 2, 1});
   ExpectSameAsReference(Iota<float>({128, 4, 64}), {1, 2, 0});
+  ExpectSameAsReference(Iota<float>({2, 24, 19}), {0, 2, 1});
   ExpectSameAsReference(Iota<int64_t>({37, 21}), {1, 0});
   ExpectSameAsReference(Iota<float>({0, 3}), {1, 0});
 }
