@@ -6,11 +6,12 @@
 // oracle, provider "ref") and a fast one. Not part of any model format: a
 // saved model never contains them.
 //
-//   inferd.LayerNormalization(X, Scale, B?) -> Y
+//   inferd.LayerNormalization(X, Scale, B?, Skip?) -> Y
 //       attrs: axis (int, default -1), epsilon (float, default 1e-5).
 //       As ai.onnx LayerNormalization-17 with one output: normalise over the
 //       dims [axis, rank); Scale and B have the normalised shape (or
-//       broadcast to it).
+//       broadcast to it). With Skip, what is normalised is X + Skip (with
+//       broadcasting): a transformer's residual Add folded in.
 //   inferd.Gelu(X) -> Y
 //       attr approximate: "none" (0.5 x (1 + erf(x / sqrt 2))) or "tanh".
 //   inferd.FusedMatMul(A, B, Bias) -> Y

@@ -124,6 +124,40 @@ TEST(LayerNormFusion, LeavesThePatternWhenAnIntermediateIsNeededElsewhere) {
   for (const Node& n : h.nodes) EXPECT_NE(n.op_type, "LayerNormalization");
 }
 
+// A post-norm residual: y = LayerNorm(x + r).
+Graph ResidualLayerNorm(Shape x_shape, bool affine) {
+  Graph g = DecomposedLayerNorm(x_shape, affine);
+  g.inputs.push_back({"r", DType::kFloat32, std::nullopt});
+  for (Node& n : g.nodes)
+    for (std::string& in : n.inputs)
+      if (in == "x") in = "t";
+  g.nodes.insert(g.nodes.begin(), MakeNode("Add", {"x", "r"}, {"t"}));
+  return g;
+}
+
+TEST(SkipLayerNormFusion, ResidualAddFoldsIntoTheLayerNormalization) {
+  Graph g = ResidualLayerNorm({2, 3, 16}, true);
+  ASSERT_TRUE(OptimizeGraph(g).ok());
+  ASSERT_EQ(g.nodes.size(), 1u);
+  EXPECT_EQ(g.nodes[0].inputs, (std::vector<std::string>{"x", "gamma", "beta", "r"}));
+  ExpectSameValues(ResidualLayerNorm({2, 3, 16}, true),
+                   {Random({2, 3, 16}, 6, -3, 3), Random({2, 3, 16}, 7, -3, 3)});
+  // No affine part: B is left empty; a Skip that broadcasts.
+  Graph h = ResidualLayerNorm({4, 8}, false);
+  ASSERT_TRUE(OptimizeGraph(h).ok());
+  ASSERT_EQ(h.nodes.size(), 1u);
+  EXPECT_EQ(h.nodes[0].inputs, (std::vector<std::string>{"x", "y/layer_norm_scale", "", "r"}));
+  ExpectSameValues(ResidualLayerNorm({4, 8}, false), {Random({4, 8}, 8, -2, 2), Random({8}, 9, -2, 2)});
+}
+
+TEST(SkipLayerNormFusion, LeavesASumThatIsReadElsewhere) {
+  Graph g = ResidualLayerNorm({2, 8}, true);
+  g.outputs.push_back({"t", DType::kFloat32, std::nullopt});
+  ASSERT_TRUE(OptimizeGraph(g).ok());
+  ASSERT_EQ(g.nodes.size(), 2u);
+  EXPECT_EQ(g.nodes[0].op_type, "Add");
+}
+
 // GELU as PyTorch exports nn.GELU(): x * (erf(x / sqrt 2) + 1) * 0.5.
 Graph DecomposedGelu(bool half_first) {
   Graph g;
@@ -318,6 +352,11 @@ TEST(InternalOps, FastLayerNormMatchesReference) {
   }
   // A scalar scale broadcast over the normalised dims.
   CompareInternalOp("LayerNormalization", {}, {Random({3, 10}, 30)}, {{1, Scalar(2.f)}}, "fast.layernorm");
+  // With Skip: the same shape (the fused residual), and one that broadcasts.
+  CompareInternalOp("LayerNormalization", {}, {Random({300, 512}, 31, -4, 4), Random({300, 512}, 32, -4, 4)},
+                    {{1, Random({512}, 33)}, {2, Random({512}, 34)}}, "fast.layernorm");
+  CompareInternalOp("LayerNormalization", {}, {Random({5, 40}, 35, -4, 4), Random({40}, 36, -4, 4)},
+                    {{1, Random({40}, 37)}, {2, Random({40}, 38)}}, "fast.layernorm");
 }
 
 TEST(InternalOps, FastGeluMatchesReference) {

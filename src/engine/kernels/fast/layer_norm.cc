@@ -1,5 +1,6 @@
 // Fast inferd.LayerNormalization (FP32): one vectorised pass per row for the
-// mean, one for the variance, one to normalise (fast/vec_math.h). Scale and B
+// mean, one for the variance, one to normalise (fast/vec_math.h); a Skip
+// input is added into the output first, which is then normalised in place. Scale and B
 // are used in place when they already have the normalised size, else
 // broadcast into a per-run copy. Stateless: safe to run from many threads.
 #include <vector>
@@ -35,9 +36,35 @@ class LayerNormKernel final : public Kernel {
     if (bias != nullptr) {
       ASSIGN_OR_RETURN(b, Param(*bias, norm, "B", bias_buf));
     }
-    ASSIGN_OR_RETURN(Tensor * out, ctx.Output(0, DType::kFloat32, x->shape()));
+    const Tensor* skip = ctx.num_inputs() > 3 ? ctx.input(3) : nullptr;
+    if (skip != nullptr && skip->dtype() != DType::kFloat32)
+      return InvalidArgument(node_ + ": takes FP32 inputs, got Skip " + std::string(DTypeName(skip->dtype())));
+    Shape out_shape = x->shape();
+    if (skip != nullptr) {
+      auto shape = ref::BroadcastShapes({x->shape(), skip->shape()});
+      if (!shape.ok())
+        return InvalidArgument(node_ + ": X " + ShapeToString(x->shape()) + " and Skip " +
+                               ShapeToString(skip->shape()) + " do not broadcast");
+      out_shape = *shape;
+      if (Shape(out_shape.begin() + axis, out_shape.end()) != norm)
+        return InvalidArgument(node_ + ": Skip " + ShapeToString(skip->shape()) +
+                               " changes the normalized dims of X " + ShapeToString(x->shape()));
+    }
+    ASSIGN_OR_RETURN(Tensor * out, ctx.Output(0, DType::kFloat32, out_shape));
     if (cols == 0) return Status::Ok();
-    LayerNormRows(x->data<float>(), s, b, out->data<float>(), x->numel() / cols, cols, eps_, ctx.num_threads());
+    const float* in = x->data<float>();
+    if (skip != nullptr) {  // X + Skip into the output, then normalised in place
+      float* o = out->data<float>();
+      if (skip->shape() == x->shape()) {
+        AddArrays(in, skip->data<float>(), o, x->numel(), ctx.num_threads());
+      } else {
+        ref::BroadcastIndexer idx(out_shape, {x->shape(), skip->shape()});
+        for (int64_t i = 0; i < out->numel(); ++i, idx.Next())
+          o[i] = in[idx.offset(0)] + skip->data<float>()[idx.offset(1)];
+      }
+      in = o;
+    }
+    LayerNormRows(in, s, b, out->data<float>(), out->numel() / cols, cols, eps_, ctx.num_threads());
     return Status::Ok();
   }
 
@@ -62,7 +89,7 @@ class LayerNormKernel final : public Kernel {
 };
 
 Result<std::unique_ptr<Kernel>> CreateLayerNorm(const KernelInfo& info) {
-  for (int i : {0, 1, 2}) {
+  for (int i : {0, 1, 2, 3}) {
     const DType t = info.input_dtype(i);
     if (info.has_input(i) && t != DType::kUndefined && t != DType::kFloat32)
       return Unimplemented(info.node().Describe() + ": fast.layernorm takes FP32");

@@ -297,6 +297,15 @@ void LayerNormRows(const float* x, const float* scale, const float* bias, float*
   });
 }
 
+void AddArrays(const float* a, const float* b, float* y, int64_t n, int threads) {
+  if (n <= 0) return;
+  constexpr int64_t kChunk = 4096;
+  ForRows((n + kChunk - 1) / kChunk, kChunk, threads, [&](int64_t begin, int64_t end) {
+    const int64_t lo = begin * kChunk, hi = std::min(n, end * kChunk);
+    for (int64_t j = lo; j < hi; ++j) y[j] = a[j] + b[j];  // auto-vectorised (SSE2 baseline)
+  });
+}
+
 void Gelu(const float* x, float* y, int64_t n, bool tanh_approximation, int threads) {
   if (n <= 0) return;
   constexpr int64_t kChunk = 4096;

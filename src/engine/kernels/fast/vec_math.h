@@ -22,6 +22,9 @@ void Softmax(const float* x, float* y, int64_t outer, int64_t n, int64_t inner, 
 void LayerNormRows(const float* x, const float* scale, const float* bias, float* y, int64_t rows, int64_t n, float eps,
                    int threads = 1);
 
+// y[i] = a[i] + b[i] (y may be a or b).
+void AddArrays(const float* a, const float* b, float* y, int64_t n, int threads = 1);
+
 // GELU, exact (erf) form or the tanh approximation.
 void Gelu(const float* x, float* y, int64_t n, bool tanh_approximation, int threads = 1);
 

@@ -45,6 +45,19 @@ class LayerNormKernel final : public Kernel {
     const Tensor* bias = ctx.input(2);
     if (x == nullptr || scale == nullptr) return InvalidArgument(node_ + ": needs inputs X and Scale");
     RETURN_IF_ERROR(RequireFloat(node_, *x, "X"));
+    Tensor with_skip;
+    if (const Tensor* skip = ctx.num_inputs() > 3 ? ctx.input(3) : nullptr) {
+      RETURN_IF_ERROR(RequireFloat(node_, *skip, "Skip"));
+      auto shape = BroadcastShapes({x->shape(), skip->shape()});
+      if (!shape.ok())
+        return InvalidArgument(node_ + ": X " + ShapeToString(x->shape()) + " and Skip " +
+                               ShapeToString(skip->shape()) + " do not broadcast");
+      ASSIGN_OR_RETURN(with_skip, Tensor::Create(DType::kFloat32, *shape));
+      BroadcastIndexer idx(*shape, {x->shape(), skip->shape()});
+      for (int64_t i = 0; i < with_skip.numel(); ++i, idx.Next())
+        with_skip.data<float>()[i] = x->data<float>()[idx.offset(0)] + skip->data<float>()[idx.offset(1)];
+      x = &with_skip;
+    }
     if (x->rank() == 0) return InvalidArgument(node_ + ": X must have rank >= 1, got a scalar");
     ASSIGN_OR_RETURN(int64_t axis, NormalizeAxis(axis_, x->rank(), node_ + ": axis"));
     const Shape norm(x->shape().begin() + axis, x->shape().end());
