@@ -41,7 +41,9 @@ Status FileByteSource::Read(uint64_t offset, size_t n, void* out) const {
   while (done < n) {
     const ssize_t got = ::pread(fd_, dst + done, n - done, static_cast<off_t>(offset + done));
     if (got < 0 && errno == EINTR) continue;
-    if (got < 0) return DataLoss("cannot read " + Describe() + " at byte " + std::to_string(offset + done) + ": " + std::strerror(errno));
+    if (got < 0)
+      return DataLoss("cannot read " + Describe() + " at byte " + std::to_string(offset + done) + ": " +
+                      std::strerror(errno));
     if (got == 0)
       return DataLoss(Describe() + " ended at byte " + std::to_string(offset + done) + " while " +
                       std::to_string(size_) + " were expected (was it truncated or rewritten while loading?)");

@@ -126,7 +126,8 @@ bool ReadTag(WireReader& r, uint64_t end, uint32_t* field, uint32_t* wire, std::
 
 // A length prefix protobuf accepts (fits int32) that stays inside `end`.
 bool ReadLength(WireReader& r, uint64_t end, uint64_t* len, std::string* raw) {
-  if (!r.ReadVarint(end, 5, len, raw) || *len > static_cast<uint64_t>(std::numeric_limits<int32_t>::max())) return false;
+  if (!r.ReadVarint(end, 5, len, raw) || *len > static_cast<uint64_t>(std::numeric_limits<int32_t>::max()))
+    return false;
   return *len <= end - r.pos();
 }
 
@@ -134,11 +135,16 @@ bool ReadLength(WireReader& r, uint64_t end, uint64_t* len, std::string* raw) {
 bool CopyFieldBody(WireReader& r, uint64_t end, uint32_t wire, std::string* out) {
   uint64_t v = 0;
   switch (wire) {
-    case kWireVarint: return r.ReadVarint(end, 10, &v, out);
-    case kWireFixed64: return r.Copy(8, end, out);
-    case kWireFixed32: return r.Copy(4, end, out);
-    case kWireLength: return ReadLength(r, end, &v, out) && r.Copy(v, end, out);
-    default: return false;  // groups (deprecated) and invalid wire types: let protobuf judge
+    case kWireVarint:
+      return r.ReadVarint(end, 10, &v, out);
+    case kWireFixed64:
+      return r.Copy(8, end, out);
+    case kWireFixed32:
+      return r.Copy(4, end, out);
+    case kWireLength:
+      return ReadLength(r, end, &v, out) && r.Copy(v, end, out);
+    default:
+      return false;  // groups (deprecated) and invalid wire types: let protobuf judge
   }
 }
 

@@ -76,7 +76,9 @@ onnx::ModelProto Reassemble(const SplitModel& split, const std::string& bytes) {
   EXPECT_EQ(static_cast<size_t>(m.graph().initializer_size()), split.initializer_raw_data.size());
   for (size_t i = 0; i < split.initializer_raw_data.size(); ++i) {
     if (const auto& span = split.initializer_raw_data[i])
-      m.mutable_graph()->mutable_initializer(static_cast<int>(i))->set_raw_data(bytes.substr(span->offset, span->length));
+      m.mutable_graph()
+          ->mutable_initializer(static_cast<int>(i))
+          ->set_raw_data(bytes.substr(span->offset, span->length));
   }
   return m;
 }
@@ -148,10 +150,10 @@ TEST(InitializerSplit, UnusualWireFormatFallsBack) {
     auto split = SplitInitializerRawData(source);
     return split.ok() && !split->has_value();
   };
-  EXPECT_TRUE(nullopt_for(bytes.substr(0, bytes.size() - 3)));  // truncated
-  EXPECT_TRUE(nullopt_for(bytes + std::string("\x3a\x00", 2)));  // a second graph field
-  EXPECT_TRUE(nullopt_for(bytes + std::string("\x0b\x0c", 2)));  // a group (wire type 3)
-  EXPECT_TRUE(nullopt_for(bytes + std::string("\x00", 1)));      // field 0
+  EXPECT_TRUE(nullopt_for(bytes.substr(0, bytes.size() - 3)));           // truncated
+  EXPECT_TRUE(nullopt_for(bytes + std::string("\x3a\x00", 2)));          // a second graph field
+  EXPECT_TRUE(nullopt_for(bytes + std::string("\x0b\x0c", 2)));          // a group (wire type 3)
+  EXPECT_TRUE(nullopt_for(bytes + std::string("\x00", 1)));              // field 0
   EXPECT_TRUE(nullopt_for(std::string("\x3a\xff\xff\xff\xff\x0f", 6)));  // length past INT_MAX
   MemoryByteSource empty("");
   auto split = SplitInitializerRawData(empty);
@@ -171,10 +173,18 @@ TEST(InitializerSplit, AgreesWithTheWholeParseOnMutatedModels) {
     for (int e = 0; e < edits; ++e) {
       const size_t at = rng() % b.size();
       switch (rng() % 4) {
-        case 0: b[at] = static_cast<char>(rng()); break;
-        case 1: b.resize(at); break;
-        case 2: b.insert(at, 1, static_cast<char>(rng())); break;
-        default: b.erase(at, 1 + rng() % 4); break;
+        case 0:
+          b[at] = static_cast<char>(rng());
+          break;
+        case 1:
+          b.resize(at);
+          break;
+        case 2:
+          b.insert(at, 1, static_cast<char>(rng()));
+          break;
+        default:
+          b.erase(at, 1 + rng() % 4);
+          break;
       }
       if (b.empty()) break;
     }
