@@ -5,7 +5,11 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <memory>
 #include <sstream>
+
+#include "engine/onnx/byte_source.h"
+#include "engine/onnx/initializer_split.h"
 
 namespace inferd {
 namespace fs = std::filesystem;
@@ -56,7 +60,20 @@ Status CheckCount(const Field& field, int64_t numel, const std::string& name, co
   return Status::Ok();
 }
 
-Result<Tensor> ConvertTensor(const onnx::TensorProto& p, const std::string& base_dir) {
+// An initializer's raw_data left in the source by SplitInitializerRawData.
+struct RawDataRef {
+  const ByteSource* source = nullptr;
+  RawDataSpan span;
+};
+
+// The main graph's initializer payloads, by initializer index.
+struct InitializerRawData {
+  const ByteSource* source = nullptr;
+  const std::vector<std::optional<RawDataSpan>>* spans = nullptr;
+};
+
+Result<Tensor> ConvertTensor(const onnx::TensorProto& p, const std::string& base_dir,
+                             const RawDataRef* raw_ref = nullptr) {
   const std::string name = p.name();
   if (!DTypeIsValid(p.data_type()))
     return Unimplemented("tensor '" + name + "': unsupported data type " + std::to_string(p.data_type()));
@@ -103,15 +120,22 @@ Result<Tensor> ConvertTensor(const onnx::TensorProto& p, const std::string& base
     return t;
   }
 
-  if (p.has_raw_data()) {
+  if (raw_ref != nullptr || p.has_raw_data()) {
     if (dtype == DType::kString) return InvalidArgument("tensor '" + name + "': string tensors cannot use raw_data");
-    const auto& raw = p.raw_data();
-    if (static_cast<uint64_t>(numel) * elem != raw.size())
-      return InvalidArgument("tensor '" + name + "': raw_data has " + std::to_string(raw.size()) + " bytes but shape " +
+    const uint64_t raw_size = raw_ref ? raw_ref->span.length : p.raw_data().size();
+    if (static_cast<uint64_t>(numel) * elem != raw_size)
+      return InvalidArgument("tensor '" + name + "': raw_data has " + std::to_string(raw_size) + " bytes but shape " +
                              ShapeToString(shape) + " of " + std::string(DTypeOnnxName(dtype)) + " needs " +
                              std::to_string(static_cast<uint64_t>(numel) * elem));
     ASSIGN_OR_RETURN(Tensor t, Tensor::Create(dtype, shape));
-    if (!raw.empty()) std::memcpy(t.raw(), raw.data(), raw.size());
+    if (raw_size == 0) return t;
+    if (raw_ref != nullptr) {
+      // Straight from the file (or the caller's bytes) into the tensor: the only copy.
+      Status read = raw_ref->source->Read(raw_ref->span.offset, static_cast<size_t>(raw_size), t.raw());
+      if (!read.ok()) return read.WithContext("tensor '" + name + "'");
+    } else {
+      std::memcpy(t.raw(), p.raw_data().data(), raw_size);
+    }
     return t;
   }
 
@@ -181,7 +205,7 @@ Result<ValueInfo> ConvertValueInfo(const onnx::ValueInfoProto& v) {
 }
 
 Result<Graph> ConvertGraph(const onnx::GraphProto& g, const std::map<std::string, int64_t>& opsets,
-                           const std::string& base_dir, int depth);
+                           const std::string& base_dir, int depth, const InitializerRawData* raw_data = nullptr);
 
 Result<Attribute> ConvertAttribute(const onnx::AttributeProto& a, const std::map<std::string, int64_t>& opsets,
                                    const std::string& base_dir, int depth) {
@@ -257,15 +281,23 @@ Result<Tensor> ConstantValue(const Node& n) {
 }
 
 Result<Graph> ConvertGraph(const onnx::GraphProto& g, const std::map<std::string, int64_t>& opsets,
-                           const std::string& base_dir, int depth) {
+                           const std::string& base_dir, int depth, const InitializerRawData* raw_data) {
   if (depth > kMaxSubgraphDepth) return InvalidArgument("subgraphs nested deeper than " + std::to_string(kMaxSubgraphDepth));
   Graph graph;
   graph.name = g.name();
   graph.opsets = opsets;
   if (g.sparse_initializer_size() > 0) return Unimplemented("graph '" + g.name() + "': sparse initializers are not supported");
-  for (const auto& t : g.initializer()) {
+  if (raw_data != nullptr && raw_data->spans->size() != static_cast<size_t>(g.initializer_size()))
+    return Internal("graph '" + g.name() + "': the model split found " + std::to_string(raw_data->spans->size()) +
+                    " initializers but protobuf parsed " + std::to_string(g.initializer_size()));
+  for (int i = 0; i < g.initializer_size(); ++i) {
+    const auto& t = g.initializer(i);
     if (t.name().empty()) return InvalidArgument("graph '" + g.name() + "' has an initializer without a name");
-    ASSIGN_OR_RETURN(Tensor x, ConvertTensor(t, base_dir));
+    std::optional<RawDataRef> ref;
+    if (raw_data != nullptr) {
+      if (const auto& span = (*raw_data->spans)[static_cast<size_t>(i)]) ref = RawDataRef{raw_data->source, *span};
+    }
+    ASSIGN_OR_RETURN(Tensor x, ConvertTensor(t, base_dir, ref ? &*ref : nullptr));
     graph.initializers[t.name()] = std::move(x);
   }
   for (const auto& v : g.input()) {
@@ -309,12 +341,10 @@ Result<Graph> ConvertGraph(const onnx::GraphProto& g, const std::map<std::string
 
 }  // namespace
 
-Result<LoadedGraph> LoadOnnxBytes(std::string_view bytes, const std::string& base_dir) {
-  if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max()))
-    return InvalidArgument("model is larger than 2 GiB; store its weights as external data");
-  onnx::ModelProto proto;
-  if (!proto.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
-    return InvalidArgument("not a valid ONNX model: the protobuf could not be parsed (truncated or not an .onnx file?)");
+namespace {
+
+Result<LoadedGraph> ConvertModel(const onnx::ModelProto& proto, const std::string& base_dir,
+                                 const InitializerRawData* raw_data) {
   if (!proto.has_graph()) return InvalidArgument("not a valid ONNX model: it has no graph");
   if (proto.functions_size() > 0) {
     // Model-local functions are not inlined yet; nodes using them will fail as unknown ops.
@@ -333,16 +363,60 @@ Result<LoadedGraph> LoadOnnxBytes(std::string_view bytes, const std::string& bas
   if (auto it = opsets.find(""); it != opsets.end() && it->second > kNewestOpset)
     return Unimplemented("model uses ai.onnx opset " + std::to_string(it->second) + "; inferd supports opsets up to " +
                          std::to_string(kNewestOpset) + " (re-export with opset_version=" + std::to_string(kNewestOpset) + ")");
-  ASSIGN_OR_RETURN(out.graph, ConvertGraph(proto.graph(), opsets, base_dir, 0));
+  ASSIGN_OR_RETURN(out.graph, ConvertGraph(proto.graph(), opsets, base_dir, 0, raw_data));
   RETURN_IF_ERROR(out.graph.Validate());
   return out;
 }
 
+constexpr const char* kUnparsable =
+    "not a valid ONNX model: the protobuf could not be parsed (truncated or not an .onnx file?)";
+
+Result<LoadedGraph> ParseWholeModel(std::string_view bytes, const std::string& base_dir) {
+  onnx::ModelProto proto;
+  if (!proto.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) return InvalidArgument(kUnparsable);
+  return ConvertModel(proto, base_dir, nullptr);
+}
+
+// `whole` is the source's bytes when they are already in memory (empty data()
+// otherwise), for the fallback when the model cannot be split.
+Result<LoadedGraph> LoadFromSource(const ByteSource& source, std::string_view whole, const std::string& base_dir) {
+  if (source.size() > static_cast<uint64_t>(std::numeric_limits<int>::max()))
+    return InvalidArgument("model is larger than 2 GiB; store its weights as external data");
+  ASSIGN_OR_RETURN(std::optional<SplitModel> split, SplitInitializerRawData(source));
+  if (split) {
+    onnx::ModelProto proto;
+    if (!proto.ParseFromString(split->skeleton)) return InvalidArgument(kUnparsable);
+    split->skeleton = std::string();  // parsed: free it before the weights are read
+    const InitializerRawData raw_data{&source, &split->initializer_raw_data};
+    return ConvertModel(proto, base_dir, &raw_data);
+  }
+  if (whole.data() != nullptr) return ParseWholeModel(whole, base_dir);
+  // Unusual wire format: let protobuf judge the whole file.
+  const auto size = static_cast<size_t>(source.size());
+  auto buffer = std::make_unique_for_overwrite<char[]>(std::max<size_t>(size, 1));
+  RETURN_IF_ERROR(source.Read(0, size, buffer.get()));
+  return ParseWholeModel(std::string_view(buffer.get(), size), base_dir);
+}
+
+}  // namespace
+
+Result<LoadedGraph> LoadOnnxBytes(std::string_view bytes, const std::string& base_dir) {
+  const MemoryByteSource source(bytes);
+  return LoadFromSource(source, bytes.data() ? bytes : std::string_view("", 0), base_dir);
+}
+
+Result<LoadedGraph> LoadOnnxBytesWholeParse(std::string_view bytes, const std::string& base_dir) {
+  if (bytes.size() > static_cast<size_t>(std::numeric_limits<int>::max()))
+    return InvalidArgument("model is larger than 2 GiB; store its weights as external data");
+  return ParseWholeModel(bytes, base_dir);
+}
+
 Result<LoadedGraph> LoadOnnxFile(const std::string& path) {
-  ASSIGN_OR_RETURN(std::string bytes, ReadFile(path));
+  auto source = FileByteSource::Open(path);
+  if (!source.ok()) return source.status();
   std::string base = fs::path(path).parent_path().string();
   if (base.empty()) base = ".";
-  auto r = LoadOnnxBytes(bytes, base);
+  auto r = LoadFromSource(**source, std::string_view(), base);
   if (!r.ok()) return r.status().WithContext("'" + path + "'");
   return r;
 }

@@ -53,13 +53,15 @@ class ConvBnFolding final : public GraphPass {
       const Attribute* eps_attr = bn.FindAttribute("epsilon");
       const double eps = eps_attr ? eps_attr->f : 1e-5;
 
-      Tensor nw = w->Clone();
+      // Written in one pass from W (no clone-then-scale: one read, one write).
+      ASSIGN_OR_RETURN(Tensor nw, Tensor::Create(DType::kFloat32, w->shape()));
       ASSIGN_OR_RETURN(Tensor nb, Tensor::Create(DType::kFloat32, {oc}));
       const int64_t per_oc = w->numel() / std::max<int64_t>(oc, 1);
       for (int64_t c = 0; c < oc; ++c) {
         const double s = scale->data<float>()[c] / std::sqrt(static_cast<double>(var->data<float>()[c]) + eps);
-        float* wc = nw.data<float>() + c * per_oc;
-        for (int64_t k = 0; k < per_oc; ++k) wc[k] = static_cast<float>(wc[k] * s);
+        const float* wc = w->data<float>() + c * per_oc;
+        float* out = nw.data<float>() + c * per_oc;
+        for (int64_t k = 0; k < per_oc; ++k) out[k] = static_cast<float>(wc[k] * s);
         const double b0 = b ? b->data<float>()[c] : 0.0;
         nb.data<float>()[c] = static_cast<float>((b0 - mean->data<float>()[c]) * s + bias->data<float>()[c]);
       }

@@ -77,9 +77,15 @@ class ScaleIntoWeights final : public GraphPass {
     const int last = FindProducer(g, x);  // exists: the walk above started there
     const std::string wn = f.name + "/scaled_W", bn = f.name + "/scaled_bias";
     if (g.initializers.count(wn) || g.initializers.count(bn)) return false;
-    Tensor ws = w->Clone(), bs = b->Clone();
-    for (int64_t i = 0; i < ws.numel(); ++i) ws.data<float>()[i] *= factor;
-    for (int64_t i = 0; i < bs.numel(); ++i) bs.data<float>()[i] *= factor;
+    // Scaled copies written in one pass each (no clone-then-scale).
+    auto scaled_copy = [factor](const Tensor& t) {
+      Tensor out = Tensor::Create(DType::kFloat32, t.shape()).value();  // t exists, so its shape fits
+      const float* in = t.data<float>();
+      float* o = out.data<float>();
+      for (int64_t i = 0; i < t.numel(); ++i) o[i] = in[i] * factor;
+      return out;
+    };
+    Tensor ws = scaled_copy(*w), bs = scaled_copy(*b);
     g.initializers[wn] = std::move(ws);
     g.initializers[bn] = std::move(bs);
     f.inputs[1] = wn;

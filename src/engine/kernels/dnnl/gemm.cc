@@ -194,12 +194,21 @@ Result<std::unique_ptr<Kernel>> CreateGemm(const KernelInfo& info) {
     c.n = c.trans_b ? b->dim(0) : b->dim(1);
   }
   if (b != nullptr && b->numel() > 0) {
-    // alpha * op(B), row-major [K,N], then packed.
-    std::vector<float> scaled(static_cast<size_t>(b->numel()));
-    const float* pb = b->data<float>();
-    for (int64_t i = 0; i < c.k; ++i)
-      for (int64_t j = 0; j < c.n; ++j)
-        scaled[static_cast<size_t>(i * c.n + j)] = c.alpha * (c.trans_b ? pb[j * c.k + i] : pb[i * c.n + j]);
+    // alpha * op(B) as [K,N], then packed. With alpha 1 the reorder reads B
+    // in place (a transposed B as layout `ba`): no scaled copy, no strided loop.
+    std::vector<float> scaled;
+    const void* b_data = b->raw();
+    memory::desc b_desc = c.trans_b ? memory::desc({c.k, c.n}, memory::data_type::f32, memory::format_tag::ba)
+                                    : PlainDesc({c.k, c.n});
+    if (c.alpha != 1.0f) {
+      scaled.resize(static_cast<size_t>(b->numel()));
+      const float* pb = b->data<float>();
+      for (int64_t i = 0; i < c.k; ++i)
+        for (int64_t j = 0; j < c.n; ++j)
+          scaled[static_cast<size_t>(i * c.n + j)] = c.alpha * (c.trans_b ? pb[j * c.k + i] : pb[i * c.n + j]);
+      b_data = scaled.data();
+      b_desc = PlainDesc({c.k, c.n});
+    }
     memory::desc want;
     Status st = Guard(c.node, [&]() -> Status {
       dnnl::matmul::desc desc(PlainDesc({kPackRows, c.k}),
@@ -209,7 +218,7 @@ Result<std::unique_ptr<Kernel>> CreateGemm(const KernelInfo& info) {
       return Status::Ok();
     });
     if (!st.ok()) return Unimplemented(st.message());
-    ASSIGN_OR_RETURN(c.packed, PackedWeights::Pack(PlainDesc({c.k, c.n}), scaled.data(), want));
+    ASSIGN_OR_RETURN(c.packed, PackedWeights::Pack(b_desc, b_data, want));
   }
 
   // A constant C that broadcasts along rows becomes the bias (needs N, known
