@@ -193,7 +193,29 @@ Result<std::unique_ptr<Kernel>> CreateGemm(const KernelInfo& info) {
     c.k = c.trans_b ? b->dim(1) : b->dim(0);
     c.n = c.trans_b ? b->dim(0) : b->dim(1);
   }
-  if (b != nullptr && b->numel() > 0) {
+  const bool const_b = b != nullptr && b->numel() > 0;
+
+  // A constant C that broadcasts along rows becomes the bias (needs N, known
+  // from a constant B, which carries alpha). With a dynamic B, alpha is an
+  // output scale applied after the bias, so the bias is divided by it.
+  const Tensor* cc = info.constant_input(2);
+  const float bias_scale = const_b ? 1.f : c.alpha;
+  if (cc != nullptr && c.n > 0 && c.beta != 0 && bias_scale != 0 && cc->dtype() == DType::kFloat32) {
+    const Shape& cs = cc->shape();
+    const bool row = (cs.size() == 1 && (cs[0] == c.n || cs[0] == 1)) ||
+                     (cs.size() == 2 && cs[0] == 1 && (cs[1] == c.n || cs[1] == 1)) || cs.empty();
+    if (row) {
+      c.bias = Tensor::Create(DType::kFloat32, {1, c.n}).value();
+      for (int64_t j = 0; j < c.n; ++j)
+        c.bias.data<float>()[j] = c.beta * cc->data<float>()[cc->numel() == 1 ? 0 : j] / bias_scale;
+    }
+  }
+  // Every run takes PackedGemm when it applies (C is then the bias or
+  // absent): no oneDNN copy of B is made.
+  if (const_b && fast::PackedGemmIsFast() && !c.trans_a && c.sum_input < 0 &&
+      (c.act.none() || c.act.kind == Activation::Kind::kRelu) && (!c.has_c || c.bias.defined() || c.beta == 0)) {
+    c.fast_b = fast::PackedMatrix::Pack(b->data<float>(), c.k, c.n, c.trans_b, c.alpha);
+  } else if (const_b) {
     // alpha * op(B) as [K,N], then packed. With alpha 1 the reorder reads B
     // in place (a transposed B as layout `ba`): no scaled copy, no strided loop.
     std::vector<float> scaled;
@@ -220,25 +242,6 @@ Result<std::unique_ptr<Kernel>> CreateGemm(const KernelInfo& info) {
     if (!st.ok()) return Unimplemented(st.message());
     ASSIGN_OR_RETURN(c.packed, PackedWeights::Pack(b_desc, b_data, want));
   }
-
-  // A constant C that broadcasts along rows becomes the bias (needs N, known
-  // from a constant B). With a dynamic B, alpha is an output scale applied
-  // after the bias, so the bias is divided by it.
-  const Tensor* cc = info.constant_input(2);
-  const float bias_scale = c.packed.defined() ? 1.f : c.alpha;
-  if (cc != nullptr && c.n > 0 && c.beta != 0 && bias_scale != 0 && cc->dtype() == DType::kFloat32) {
-    const Shape& cs = cc->shape();
-    const bool row = (cs.size() == 1 && (cs[0] == c.n || cs[0] == 1)) ||
-                     (cs.size() == 2 && cs[0] == 1 && (cs[1] == c.n || cs[1] == 1)) || cs.empty();
-    if (row) {
-      c.bias = Tensor::Create(DType::kFloat32, {1, c.n}).value();
-      for (int64_t j = 0; j < c.n; ++j)
-        c.bias.data<float>()[j] = c.beta * cc->data<float>()[cc->numel() == 1 ? 0 : j] / bias_scale;
-    }
-  }
-  if (b != nullptr && b->numel() > 0 && fast::PackedGemmIsFast() && !c.trans_a && c.sum_input < 0 &&
-      (c.act.none() || c.act.kind == Activation::Kind::kRelu) && (!c.has_c || c.bias.defined() || c.beta == 0))
-    c.fast_b = fast::PackedMatrix::Pack(b->data<float>(), c.k, c.n, c.trans_b, c.alpha);
   return std::unique_ptr<Kernel>(std::make_unique<GemmKernel>(std::move(c), RefFallback::Create(info)));
 }
 

@@ -142,31 +142,37 @@ Winograd3x3 Winograd3x3::Prepare(const float* w, int64_t oc, int64_t ic) {
   out.ic_ = ic;
   // U = G g G^T with G = [[1, 0, 0], [1/2, 1/2, 1/2], [1/2, -1/2, 1/2], [0, 0, 1]],
   // for each position xi as B = U^T [ic x oc], written straight into the
-  // packed panels (16 filters each): W is read in order, each panel in runs.
+  // packed panels: for one input channel, the 16 filters of a panel are
+  // transformed side by side, so each position's row is one 64-byte store.
   for (int xi = 0; xi < kPositions; ++xi) out.u_.push_back(PackedMatrix::Allocate(ic, oc));
   constexpr int64_t kPanel = PackedMatrix::kPanel;
   for (int64_t p = 0; p * kPanel < oc; ++p) {
     float* panel[kPositions];
     for (int xi = 0; xi < kPositions; ++xi) panel[xi] = out.u_[static_cast<size_t>(xi)].mutable_panel(p);
     const int64_t cols = std::min(kPanel, oc - p * kPanel);
-    for (int64_t c = 0; c < ic; ++c)
+    for (int64_t c = 0; c < ic; ++c) {
+      float g[9][kPanel] = {};  // tap t of filter j (zero past the last filter)
       for (int64_t j = 0; j < cols; ++j) {
-        const float* g = w + ((p * kPanel + j) * ic + c) * 9;
-        float gt[4][3];  // G g (exact: the halves are powers of two)
-        for (int s = 0; s < 3; ++s) {
-          gt[0][s] = g[s];
-          gt[1][s] = 0.5f * (g[s] + g[3 + s] + g[6 + s]);
-          gt[2][s] = 0.5f * (g[s] - g[3 + s] + g[6 + s]);
-          gt[3][s] = g[6 + s];
-        }
-        const int64_t at = c * kPanel + j;
-        for (int r = 0; r < 4; ++r) {
-          panel[r * 4 + 0][at] = gt[r][0];
-          panel[r * 4 + 1][at] = 0.5f * (gt[r][0] + gt[r][1] + gt[r][2]);
-          panel[r * 4 + 2][at] = 0.5f * (gt[r][0] - gt[r][1] + gt[r][2]);
-          panel[r * 4 + 3][at] = gt[r][2];
-        }
+        const float* src = w + ((p * kPanel + j) * ic + c) * 9;
+        for (int t = 0; t < 9; ++t) g[t][j] = src[t];
       }
+      float gt[4][3][kPanel];  // G g (exact: the halves are powers of two)
+      for (int s = 0; s < 3; ++s)
+        for (int64_t j = 0; j < kPanel; ++j) {
+          gt[0][s][j] = g[s][j];
+          gt[1][s][j] = 0.5f * (g[s][j] + g[3 + s][j] + g[6 + s][j]);
+          gt[2][s][j] = 0.5f * (g[s][j] - g[3 + s][j] + g[6 + s][j]);
+          gt[3][s][j] = g[6 + s][j];
+        }
+      const int64_t at = c * kPanel;
+      for (int r = 0; r < 4; ++r)
+        for (int64_t j = 0; j < kPanel; ++j) {
+          panel[r * 4 + 0][at + j] = gt[r][0][j];
+          panel[r * 4 + 1][at + j] = 0.5f * (gt[r][0][j] + gt[r][1][j] + gt[r][2][j]);
+          panel[r * 4 + 2][at + j] = 0.5f * (gt[r][0][j] - gt[r][1][j] + gt[r][2][j]);
+          panel[r * 4 + 3][at + j] = gt[r][2][j];
+        }
+    }
   }
   return out;
 }
