@@ -8,6 +8,7 @@
 // Strings and invalid permutations go to the reference kernel (its errors).
 // Stateless: safe to run from many threads.
 #include <immintrin.h>
+#include <omp.h>
 
 #include <algorithm>
 #include <cstring>
@@ -177,27 +178,47 @@ class TransposeKernel final : public Kernel {
     const int64_t inner = out_dims[rank - 1];
     const int64_t inner_stride = src_stride[rank - 1];
     const int64_t rows = x->numel() / inner;
-    std::vector<int64_t> idx(rank, 0);
-    int64_t offset = 0;  // source element offset of the current row
-    for (int64_t row = 0; row < rows; ++row) {
-      if (inner_stride == 1) {
-        std::memcpy(dst, src + offset * static_cast<int64_t>(elem), static_cast<size_t>(inner) * elem);
-      } else if (elem == 4) {
-        const float* ps = reinterpret_cast<const float*>(src) + offset;
-        float* pd = reinterpret_cast<float*>(dst);
-        for (int64_t j = 0; j < inner; ++j) pd[j] = ps[j * inner_stride];
-      } else {
-        for (int64_t j = 0; j < inner; ++j)
-          std::memcpy(dst + j * static_cast<int64_t>(elem), src + (offset + j * inner_stride) * static_cast<int64_t>(elem),
-                      elem);
+    // Rows [r0, r1): the source offset of r0 from its output index, then an
+    // odometer over the outer output dims.
+    auto copy_rows = [&](int64_t r0, int64_t r1) {
+      std::vector<int64_t> idx(rank, 0);
+      int64_t offset = 0;  // source element offset of the current row
+      for (size_t d = rank - 1, left = static_cast<size_t>(r0); d-- > 0;) {
+        idx[d] = static_cast<int64_t>(left) % out_dims[d];
+        left /= static_cast<size_t>(out_dims[d]);
+        offset += idx[d] * src_stride[d];
       }
-      dst += inner * static_cast<int64_t>(elem);
-      // Next row: odometer over the outer output dims.
-      for (size_t d = rank - 1; d-- > 0;) {
-        offset += src_stride[d];
-        if (++idx[d] < out_dims[d]) break;
-        offset -= src_stride[d] * out_dims[d];
-        idx[d] = 0;
+      char* out_row = dst + r0 * inner * static_cast<int64_t>(elem);
+      for (int64_t row = r0; row < r1; ++row) {
+        if (inner_stride == 1) {
+          std::memcpy(out_row, src + offset * static_cast<int64_t>(elem), static_cast<size_t>(inner) * elem);
+        } else if (elem == 4) {
+          const float* ps = reinterpret_cast<const float*>(src) + offset;
+          float* pd = reinterpret_cast<float*>(out_row);
+          for (int64_t j = 0; j < inner; ++j) pd[j] = ps[j * inner_stride];
+        } else {
+          for (int64_t j = 0; j < inner; ++j)
+            std::memcpy(out_row + j * static_cast<int64_t>(elem),
+                        src + (offset + j * inner_stride) * static_cast<int64_t>(elem), elem);
+        }
+        out_row += inner * static_cast<int64_t>(elem);
+        for (size_t d = rank - 1; d-- > 0;) {
+          offset += src_stride[d];
+          if (++idx[d] < out_dims[d]) break;
+          offset -= src_stride[d] * out_dims[d];
+          idx[d] = 0;
+        }
+      }
+    };
+    // Threads only for copies big enough to pay for waking the team.
+    const int team = x->nbytes() >= (size_t{1} << 18) ? std::max(1, ctx.num_threads()) : 1;
+    if (team == 1 || rows < team) {
+      copy_rows(0, rows);
+    } else {
+#pragma omp parallel num_threads(team)
+      {
+        const int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
+        copy_rows(rows * t / nt, rows * (t + 1) / nt);
       }
     }
     return Status::Ok();

@@ -29,6 +29,7 @@ void ExpectSameAsReference(const Tensor& x, const std::vector<int64_t>& perm) {
   g.nodes = {n};
   ModelOptions fast, ref;
   fast.optimize = ref.optimize = false;
+  fast.num_threads = 2;  // the large cases split rows over a team
   ref.providers = {"ref"};
   auto mf = CompiledModel::Compile(g, {}, fast);
   auto mr = CompiledModel::Compile(g, {}, ref);
@@ -67,6 +68,8 @@ TEST(FastTranspose, MatchesReferenceForEveryPermutation) {
   ExpectSameAsReference(Iota<float>({3, 20, 33}), {0, 2, 1});
   ExpectSameAsReference(Iota<float>({128, 4, 64}), {1, 2, 0});
   ExpectSameAsReference(Iota<float>({2, 24, 19}), {0, 2, 1});
+  ExpectSameAsReference(Iota<float>({128, 32, 64}), {1, 0, 2});  // big enough for two threads
+  ExpectSameAsReference(Iota<float>({64, 3, 5, 70}), {3, 1, 0, 2});
   ExpectSameAsReference(Iota<int64_t>({37, 21}), {1, 0});
   ExpectSameAsReference(Iota<float>({0, 3}), {1, 0});
 }
