@@ -98,6 +98,13 @@ class KernelContext {
   // Sets output i to an existing tensor (a view sharing an input's storage,
   // e.g. Reshape, Identity). Never write into a tensor you did not allocate.
   virtual void SetOutput(int i, Tensor t) = 0;
+  // Output i in the memory of input `input`, when nothing can see that input
+  // change: a value of this run (not a constant, graph input or output)
+  // whose last reader is this node, given to no other input slot of it, held
+  // by no other tensor (no view), of this dtype and byte size. The kernel
+  // may then compute over it in place (a fused residual sum reads each
+  // element before writing it). Null when not allowed: use Output.
+  virtual Tensor* OutputInPlace(int /*i*/, int /*input*/, DType /*dtype*/, const Shape& /*shape*/) { return nullptr; }
   // Whether output i is consumed by anyone (kernels may skip unwanted ones,
   // but must still produce every output they declare).
   virtual bool output_wanted(int i) const = 0;

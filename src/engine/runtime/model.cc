@@ -98,6 +98,24 @@ class StepContext final : public KernelContext {
     if (i < 0 || i >= num_outputs()) return;
     run_.values_[static_cast<size_t>(step_.outputs[static_cast<size_t>(i)])] = std::move(t);
   }
+  Tensor* OutputInPlace(int i, int input, DType dtype, const Shape& shape) override {
+    if (i < 0 || i >= num_outputs() || input < 0 || input >= num_inputs() || dtype == DType::kString) return nullptr;
+    const int id = step_.inputs[static_cast<size_t>(input)];
+    if (id < 0 || static_cast<size_t>(id) < model_.constants_.size()) return nullptr;
+    for (int j = 0; j < num_inputs(); ++j)
+      if (j != input && step_.inputs[static_cast<size_t>(j)] == id) return nullptr;
+    // Released after this step: its last reader, and not a graph output.
+    if (std::find(step_.release.begin(), step_.release.end(), id) == step_.release.end()) return nullptr;
+    const Tensor& in = run_.values_[static_cast<size_t>(id)];
+    const std::shared_ptr<Storage>& storage = in.storage();
+    // One owner: this slot (a graph input is also held by the caller).
+    if (!in.defined() || storage.use_count() != 1 || in.dtype() != dtype || ShapeNumel(shape) != in.numel())
+      return nullptr;
+    const size_t offset = static_cast<size_t>(static_cast<const char*>(in.raw()) - static_cast<const char*>(storage->data()));
+    Tensor& slot = run_.values_[static_cast<size_t>(step_.outputs[static_cast<size_t>(i)])];
+    slot = Tensor(dtype, shape, storage, offset);
+    return &slot;
+  }
   bool output_wanted(int i) const override { return i >= 0 && i < num_outputs() && step_.wanted[static_cast<size_t>(i)]; }
   KernelState* state(const std::function<std::unique_ptr<KernelState>()>& make) override {
     auto& s = run_.states_[index_];

@@ -324,11 +324,18 @@ Status ConvKernel::Run(KernelContext& ctx) const {
   }
   Tensor wider_y;  // kWiderSum: the convolution's own result, before the sum
   Tensor* out = nullptr;
+  bool sum_in_place = false;  // the output is the residual's own buffer: no copy
   if (finish == Finish::kWiderSum) {
     ASSIGN_OR_RETURN(wider_y, Tensor::Create(DType::kFloat32, out_shape));
     out = &wider_y;
   } else {
-    ASSIGN_OR_RETURN(out, ctx.Output(0, DType::kFloat32, out_shape));
+    if (finish == Finish::kFusedSum && !plan->sum_in) {
+      out = ctx.OutputInPlace(0, c_.sum_input, DType::kFloat32, out_shape);
+      sum_in_place = out != nullptr;
+    }
+    if (out == nullptr) {
+      ASSIGN_OR_RETURN(out, ctx.Output(0, DType::kFloat32, out_shape));
+    }
   }
 
   RETURN_IF_ERROR(Guard(c_.node, [&]() -> Status {
@@ -344,7 +351,7 @@ Status ConvKernel::Run(KernelContext& ctx) const {
       if (plan->sum_in) {
         plan->sum_user.set_data_handle(sum->raw());
         plan->sum_in.execute(s, plan->sum_user, plan->dst);
-      } else {
+      } else if (!sum_in_place) {
         std::memcpy(out->raw(), sum->raw(), out->nbytes());
       }
     }

@@ -58,7 +58,12 @@ class WinogradConvKernel final : public Kernel {
       e.lo = c_.act.alpha;
       e.hi = c_.act.beta;
     }
-    ASSIGN_OR_RETURN(Tensor * y, ctx.Output(0, DType::kFloat32, out_shape));
+    // The residual's buffer when nothing else reads it (each element is read
+    // before it is written); else a new one.
+    Tensor* y = c_.sum_input >= 0 ? ctx.OutputInPlace(0, c_.sum_input, DType::kFloat32, out_shape) : nullptr;
+    if (y == nullptr) {
+      ASSIGN_OR_RETURN(y, ctx.Output(0, DType::kFloat32, out_shape));
+    }
     if (n == 0) return Status::Ok();
     wg_.Run(x->data<float>(), n, h, w, pt, pl, y->data<float>(), oh, ow, e, ctx.num_threads());
     return Status::Ok();
