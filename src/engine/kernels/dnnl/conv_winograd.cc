@@ -92,7 +92,8 @@ Result<std::unique_ptr<Kernel>> CreateWinogradConv(const KernelInfo& info) {
     return decline("Winograd takes constant FP32 3x3 weights");
   const int64_t oc = w->dim(0), ic = w->dim(1);
   // Below 32 channels the transforms cost more than the products save.
-  if (oc % kBlock != 0 || ic % kBlock != 0 || oc < 32 || ic < 32) return decline("channels not suited to Winograd");
+  if (oc % kBlock != 0 || ic % kBlock != 0 || oc < 32 || ic < 32 || ic + oc > fast::Winograd3x3::kMaxChannels)
+    return decline("channels not suited to Winograd");
   if (info.GetInt("group", 1) != 1 || !AllOnes(info.GetInts("strides")) || !AllOnes(info.GetInts("dilations")))
     return decline("Winograd takes stride 1, dilation 1, group 1");
   const auto kernel_shape = info.GetInts("kernel_shape");

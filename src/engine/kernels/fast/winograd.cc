@@ -183,10 +183,11 @@ void Winograd3x3::Run(const float* x, int64_t n, int64_t h, int64_t w, int64_t p
   const int64_t total = n * g.tiles_h * g.tiles_w;
   if (total == 0) return;
   // Tiles per block: enough rows that each packed U panel is reused well,
-  // few enough that a block's V and M stay near the core.
-  constexpr int64_t kTarget = 48;
+  // few enough that a block's V and M stay near the core (and the scratch
+  // within kMaxScratchBytes however many channels there are).
+  const int64_t target = std::clamp<int64_t>(kMaxScratchBytes / (kPositions * (ic_ + oc_) * 4) / 2, 1, 48);
   threads = std::max(1, threads);
-  int64_t blocks = (total + kTarget - 1) / kTarget;
+  int64_t blocks = (total + target - 1) / target;
   if (threads > 1) blocks = (blocks + threads - 1) / threads * threads;
   const int64_t tb = (total + blocks - 1) / blocks;
   blocks = (total + tb - 1) / tb;
@@ -205,7 +206,7 @@ void Winograd3x3::Run(const float* x, int64_t n, int64_t h, int64_t w, int64_t p
     for (int64_t b = 0; b < blocks; ++b) block(b);
     return;
   }
-  if (blocks >= 2 * threads) {
+  if (blocks >= 2 * threads || total > 2 * target) {  // (the second keeps one block's scratch bounded)
 #pragma omp parallel for num_threads(threads) schedule(static)
     for (int64_t b = 0; b < blocks; ++b) block(b);
     return;

@@ -34,6 +34,10 @@ struct ConvEpilogue {
 class Winograd3x3 {
  public:
   static constexpr int kBlock = 8;  // channel block of the activations
+  // Per-thread scratch stays under this (tiles per block shrink as channels
+  // grow); callers keep ic + oc <= kMaxChannels so a block holds >= 1 tile.
+  static constexpr int64_t kMaxScratchBytes = int64_t{64} << 20;
+  static constexpr int64_t kMaxChannels = kMaxScratchBytes / (16 * 4 * 2);
 
   Winograd3x3() = default;
   // `w` is [oc, ic, 3, 3], plain; oc and ic must be multiples of kBlock.
