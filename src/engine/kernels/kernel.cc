@@ -27,7 +27,11 @@ int64_t KernelInfo::GetInt(const std::string& key, int64_t def) const {
   const Attribute* a = node_.FindAttribute(key);
   if (a == nullptr) return def;
   if (a->type == Attribute::Type::kInt) return a->i;
-  if (a->type == Attribute::Type::kFloat) return static_cast<int64_t>(a->f);
+  if (a->type == Attribute::Type::kFloat) {
+    // A float where an int is wanted: its value when an int64 can hold it.
+    const float f = a->f;
+    return f >= -9.2e18f && f <= 9.2e18f ? static_cast<int64_t>(f) : def;
+  }
   return def;
 }
 
