@@ -45,7 +45,8 @@ struct GemmConfig {
 class GemmKernel final : public Kernel {
  public:
   GemmKernel(GemmConfig c, RefFallback fallback) : c_(std::move(c)), fallback_(std::move(fallback)) {}
-  std::string_view name() const override { return "dnnl.gemm"; }
+  // With fast_b every run takes fast::PackedGemm.
+  std::string_view name() const override { return c_.fast_b.defined() ? "fast.gemm" : "dnnl.gemm"; }
   Status Run(KernelContext& ctx) const override;
 
  private:

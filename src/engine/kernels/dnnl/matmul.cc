@@ -45,7 +45,8 @@ class MatMulKernel final : public Kernel {
         node_(std::move(node)),
         fallback_(std::move(fallback)) {}
 
-  std::string_view name() const override { return "dnnl.matmul"; }
+  // Runs with a constant 2-D B take fast::PackedGemm; only they exist then.
+  std::string_view name() const override { return fast_b_.defined() ? "fast.gemm" : "dnnl.matmul"; }
 
   Status Run(KernelContext& ctx) const override;
 

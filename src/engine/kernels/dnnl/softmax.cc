@@ -24,7 +24,11 @@ class SoftmaxKernel final : public Kernel {
   SoftmaxKernel(bool log, int64_t axis, bool legacy, std::string node, RefFallback fallback)
       : log_(log), axis_(axis), legacy_(legacy), node_(std::move(node)), fallback_(std::move(fallback)) {}
 
-  std::string_view name() const override { return log_ ? "dnnl.logsoftmax" : "dnnl.softmax"; }
+  // With AVX2 every run takes fast::Softmax.
+  std::string_view name() const override {
+    if (fast::UsingAvx2()) return log_ ? "fast.logsoftmax" : "fast.softmax";
+    return log_ ? "dnnl.logsoftmax" : "dnnl.softmax";
+  }
 
   Status Run(KernelContext& ctx) const override {
     State& st = StateOf<State>(ctx);
