@@ -18,6 +18,12 @@
 //       Y = act(A @ B + Bias), B a 2-D [K, N] constant, Bias [N]; the
 //       activation in the "_activation*" attributes (see
 //       kernels/ref/fused_activation.h).
+//   inferd.TransposedMatMul(A, B) -> Y
+//       attrs perm_a, perm_b, perm_y (ints, each a permutation of [0, 1, 2];
+//       absent = identity): Y = Transpose(MatMul(Transpose(A, perm_a),
+//       Transpose(B, perm_b)), perm_y), A and B of rank 3 (batch dims
+//       broadcast when one is 1). Attention's transposes folded into its
+//       products (ref/transposed_matmul.h).
 //   inferd.ToBlockedLayout(X) -> Y, inferd.ToPlainLayout(X) -> Y
 //       attr block (8 or 16): the reorders the layout pass inserts at the
 //       edges of a channel-blocked region (kernels/dnnl/layout.h); dnnl only.

@@ -159,6 +159,56 @@ TEST(SkipLayerNormFusion, LeavesASumThatIsReadElsewhere) {
   EXPECT_EQ(g.nodes[0].op_type, "Add");
 }
 
+// Attention's products as PyTorch's multi-head attention exports them:
+// q, k, v [S, H, D] -> scores = q' k'^T, softmax, (scores v') transposed back.
+Graph Attention(bool transpose_is_output) {
+  Graph g;
+  g.opsets[""] = 14;
+  for (const char* name : {"q", "k", "v"})
+    g.inputs.push_back({name, DType::kFloat32, std::vector<Dim>{{5, ""}, {3, ""}, {4, ""}}});
+  g.outputs = {{"y", DType::kFloat32, std::nullopt}};
+  g.nodes = {MakeNode("Transpose", {"q"}, {"qt"}, {{"perm", Ints({1, 0, 2})}}),
+             MakeNode("Transpose", {"k"}, {"kt"}, {{"perm", Ints({1, 2, 0})}}),
+             MakeNode("MatMul", {"qt", "kt"}, {"s"}),
+             MakeNode("Softmax", {"s"}, {"p"}, {{"axis", pattern::IntAttr(-1)}}),
+             MakeNode("Transpose", {"v"}, {"vt"}, {{"perm", Ints({1, 0, 2})}}),
+             MakeNode("MatMul", {"p", "vt"}, {"o"}),
+             MakeNode("Transpose", {"o"}, {"y"}, {{"perm", Ints({1, 0, 2})}})};
+  if (transpose_is_output) g.outputs.push_back({"kt", DType::kFloat32, std::nullopt});
+  return g;
+}
+
+TEST(TransposeMatMulFusion, AttentionTransposesFoldIntoTheProducts) {
+  Graph g = Attention(false);
+  ASSERT_TRUE(OptimizeGraph(g).ok());
+  int fused = 0, transposes = 0;
+  for (const Node& n : g.nodes) {
+    fused += n.op_type == "TransposedMatMul";
+    transposes += n.op_type == "Transpose";
+  }
+  EXPECT_EQ(fused, 2);
+  EXPECT_EQ(transposes, 1);  // V's: a strided B and a strided output together are slow
+  const std::vector<Tensor> in = {Random({5, 3, 4}, 60), Random({5, 3, 4}, 61), Random({5, 3, 4}, 62)};
+  ExpectSameValues(Attention(false), in);
+  // A Transpose that is also a graph output stays; the rest still fold.
+  Graph h = Attention(true);
+  ASSERT_TRUE(OptimizeGraph(h).ok());
+  bool kt_kept = false;
+  for (const Node& n : h.nodes) kt_kept = kt_kept || (n.op_type == "Transpose" && n.outputs[0] == "kt");
+  EXPECT_TRUE(kt_kept);
+  ExpectSameValues(Attention(true), in);
+}
+
+TEST(TransposeMatMulFusion, LeavesAProductWhoseRankIsUnknown) {
+  Graph g;
+  g.opsets[""] = 14;
+  g.inputs = {{"a", DType::kFloat32, std::nullopt}, {"b", DType::kFloat32, std::nullopt}};
+  g.outputs = {{"y", DType::kFloat32, std::nullopt}};
+  g.nodes = {MakeNode("Transpose", {"b"}, {"bt"}, {{"perm", Ints({0, 2, 1})}}), MakeNode("MatMul", {"a", "bt"}, {"y"})};
+  ASSERT_TRUE(OptimizeGraph(g).ok());
+  for (const Node& n : g.nodes) EXPECT_NE(n.op_type, "TransposedMatMul");
+}
+
 // GELU as PyTorch exports nn.GELU(): x * (erf(x / sqrt 2) + 1) * 0.5.
 Graph DecomposedGelu(bool half_first) {
   Graph g;
@@ -367,6 +417,33 @@ TEST(InternalOps, FastGeluMatchesReference) {
   tanh_form.s = "tanh";
   CompareInternalOp("Gelu", {{"approximate", none}}, {Random({5, 131}, 40, -8, 8)}, {}, "fast.gelu");
   CompareInternalOp("Gelu", {{"approximate", tanh_form}}, {Random({5, 131}, 41, -8, 8)}, {}, "fast.gelu");
+}
+
+TEST(InternalOps, DnnlTransposedMatMulMatchesReference) {
+  const std::vector<std::vector<int64_t>> perms = {{}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}};
+  uint32_t seed = 70;
+  for (const auto& pa : perms)
+    for (const auto& pb : perms)
+      for (const auto& py : std::vector<std::vector<int64_t>>{{}, {1, 0, 2}}) {
+        // Logical A' [3, 5, 7], B' [3, 7, 4]: the physical inputs are their
+        // inverse permutations.
+        auto physical = [](const Shape& logical, const std::vector<int64_t>& perm) {
+          if (perm.empty()) return logical;
+          Shape p(3);
+          for (size_t i = 0; i < 3; ++i) p[static_cast<size_t>(perm[i])] = logical[i];
+          return p;
+        };
+        std::map<std::string, Attribute> attrs;
+        if (!pa.empty()) attrs["perm_a"] = Ints(pa);
+        if (!pb.empty()) attrs["perm_b"] = Ints(pb);
+        if (!py.empty()) attrs["perm_y"] = Ints(py);
+        CompareInternalOp("TransposedMatMul", attrs,
+                          {Random(physical({3, 5, 7}, pa), seed++), Random(physical({3, 7, 4}, pb), seed++)}, {},
+                          "dnnl.matmul_t");
+      }
+  // A batch of 1 broadcast against 3.
+  CompareInternalOp("TransposedMatMul", {{"perm_b", Ints({0, 2, 1})}}, {Random({1, 5, 7}, 90), Random({3, 4, 7}, 91)},
+                    {}, "dnnl.matmul_t");
 }
 
 TEST(InternalOps, DnnlFusedMatMulMatchesReference) {
