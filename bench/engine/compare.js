@@ -113,9 +113,14 @@ async function benchRow(args, model, batch, threads) {
   const perRound = Math.max(1, Math.min(200, Math.round(budgetMs / rounds / Math.max(probe, 0.01))));
   await worker.run(Math.min(perRound, 10));  // warm-up
   for (let i = 0; i < Math.min(perRound, 10); ++i) await session.run(feeds);
+  // A pause at each switch lets the other engine's idle threads stop
+  // spinning (ONNX Runtime's pool spins after each run) before timing starts.
+  const pause = () => new Promise((resolve) => setTimeout(resolve, 50));
   const ti = [], to = [];
   for (let r = 0; r < rounds; ++r) {
+    await pause();
     ti.push(...(await worker.run(perRound)));
+    await pause();
     for (let i = 0; i < perRound; ++i) {
       const s = process.hrtime.bigint();
       await session.run(feeds);
