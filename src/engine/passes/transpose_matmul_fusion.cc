@@ -32,7 +32,7 @@ const Node* Producer(const Graph& g, const std::string& value) {
 bool IsOp(const Node& n, const char* op) { return n.domain.empty() && n.op_type == op; }
 
 // Ops whose output has the rank of input 0, and those that broadcast inputs 0 and 1.
-const std::set<std::string> kSameRank = {"Relu",    "Sigmoid", "Tanh", "Erf",        "Exp",     "Sqrt", "Neg",
+const std::set<std::string> kSameRank = {"Relu",    "Sigmoid",    "Tanh",     "Erf",  "Exp",  "Sqrt",      "Neg",
                                          "Softmax", "LogSoftmax", "Identity", "Cast", "Clip", "LeakyRelu", "Dropout"};
 const std::set<std::string> kBroadcast = {"Add", "Sub", "Mul", "Div", "Pow"};
 
@@ -72,9 +72,9 @@ bool IsFloat(const Graph& g, const std::string& value, int depth = 0) {
   if (n->domain == kInternalDomain) return true;  // the fusion passes create internal ops for FP32 only
   static const std::set<std::string> kFloatOnly = {"Softmax", "LogSoftmax", "Sigmoid", "Tanh", "Erf", "Sqrt", "Exp"};
   if (kFloatOnly.count(n->op_type)) return true;
-  static const std::set<std::string> kFollowInput0 = {"Reshape", "Transpose", "Relu",  "Identity", "Squeeze",
-                                                      "Unsqueeze", "Slice",   "Gather", "Add",      "Sub",
-                                                      "Mul",     "Div",       "MatMul", "Neg",      "Flatten"};
+  static const std::set<std::string> kFollowInput0 = {"Reshape",   "Transpose", "Relu",   "Identity", "Squeeze",
+                                                      "Unsqueeze", "Slice",     "Gather", "Add",      "Sub",
+                                                      "Mul",       "Div",       "MatMul", "Neg",      "Flatten"};
   return kFollowInput0.count(n->op_type) && IsFloat(g, n->inputs[0], depth + 1);
 }
 

@@ -4,11 +4,12 @@
 // oneDNN 2.6's gemm:jit takes such strided views at nearly the speed of
 // plain ones (measured: 0.80 vs 0.75 ms for [32,128,64] x [32,64,128]).
 // Runs oneDNN cannot take go to the reference kernel.
+#include "engine/kernels/ref/transposed_matmul.h"
+
 #include <algorithm>
 
 #include "engine/kernels/dnnl/dnnl_common.h"
 #include "engine/kernels/internal_ops.h"
-#include "engine/kernels/ref/transposed_matmul.h"
 
 namespace inferd::onednn {
 namespace {
@@ -20,7 +21,11 @@ class TransposedMatMulKernel final : public Kernel {
  public:
   TransposedMatMulKernel(std::string node, std::vector<int64_t> pa, std::vector<int64_t> pb, std::vector<int64_t> py,
                          RefFallback fallback)
-      : node_(std::move(node)), pa_(std::move(pa)), pb_(std::move(pb)), py_(std::move(py)), fallback_(std::move(fallback)) {}
+      : node_(std::move(node)),
+        pa_(std::move(pa)),
+        pb_(std::move(pb)),
+        py_(std::move(py)),
+        fallback_(std::move(fallback)) {}
 
   std::string_view name() const override { return "dnnl.matmul_t"; }
 
@@ -69,7 +74,8 @@ class TransposedMatMulKernel final : public Kernel {
       plan->src.set_data_handle(a->raw());
       plan->wei.set_data_handle(b->raw());
       plan->dst.set_data_handle(out->raw());
-      plan->prim.execute(st.stream(), {{DNNL_ARG_SRC, plan->src}, {DNNL_ARG_WEIGHTS, plan->wei}, {DNNL_ARG_DST, plan->dst}});
+      plan->prim.execute(st.stream(),
+                         {{DNNL_ARG_SRC, plan->src}, {DNNL_ARG_WEIGHTS, plan->wei}, {DNNL_ARG_DST, plan->dst}});
       st.stream().wait();
       return Status::Ok();
     });
@@ -91,9 +97,9 @@ class TransposedMatMulKernel final : public Kernel {
 
 Result<std::unique_ptr<Kernel>> CreateTransposedMatMul(const KernelInfo& info) {
   RETURN_IF_ERROR(AcceptFloatInputs(info, {0, 1}));
-  return std::unique_ptr<Kernel>(std::make_unique<TransposedMatMulKernel>(
-      info.node().Describe(), info.GetInts("perm_a"), info.GetInts("perm_b"), info.GetInts("perm_y"),
-      RefFallback::Create(info)));
+  return std::unique_ptr<Kernel>(
+      std::make_unique<TransposedMatMulKernel>(info.node().Describe(), info.GetInts("perm_a"), info.GetInts("perm_b"),
+                                               info.GetInts("perm_y"), RefFallback::Create(info)));
 }
 
 }  // namespace

@@ -43,8 +43,8 @@ TEST(MaxPoolBlocked8, MatchesPlainLoop) {
                   if (v > want) want = v;
                 }
               ASSERT_EQ(y[static_cast<size_t>(((p * oh + oy) * ow + ox) * 8 + c)], want)
-                  << "trial " << trial << " window " << kh << "x" << kw << " s" << sh << sw << " d" << dh << dw
-                  << " p" << pt << pl << " at " << p << "," << oy << "," << ox << "," << c;
+                  << "trial " << trial << " window " << kh << "x" << kw << " s" << sh << sw << " d" << dh << dw << " p"
+                  << pt << pl << " at " << p << "," << oy << "," << ox << "," << c;
             }
     }
   }

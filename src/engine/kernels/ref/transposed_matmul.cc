@@ -17,7 +17,8 @@ Status CheckPerm(const std::string& node, const char* what, const std::vector<in
     ok = perm[i] >= 0 && perm[i] < 3 && !seen[perm[i]];
     if (ok) seen[perm[i]] = true;
   }
-  if (!ok) return InvalidArgument(node + ": " + what + " must be a permutation of [0, 1, 2], got " + ShapeToString(perm));
+  if (!ok)
+    return InvalidArgument(node + ": " + what + " must be a permutation of [0, 1, 2], got " + ShapeToString(perm));
   return Status::Ok();
 }
 
@@ -51,8 +52,8 @@ Result<TransposedMatMulGeometry> TransposedMatMulShapes(const std::string& node,
                            " (as transposed) have mismatched inner dimensions " + std::to_string(ad[2]) + " and " +
                            std::to_string(bd[1]));
   if (ad[0] != bd[0] && ad[0] != 1 && bd[0] != 1)
-    return InvalidArgument(node + ": batch dims " + std::to_string(ad[0]) + " and " + std::to_string(bd[0]) +
-                           " of A " + ShapeToString(a) + " and B " + ShapeToString(b) + " do not broadcast");
+    return InvalidArgument(node + ": batch dims " + std::to_string(ad[0]) + " and " + std::to_string(bd[0]) + " of A " +
+                           ShapeToString(a) + " and B " + ShapeToString(b) + " do not broadcast");
   g.a_batch = ad[0];
   g.b_batch = bd[0];
   g.batch = ad[0] == 1 ? bd[0] : ad[0];
@@ -63,7 +64,8 @@ Result<TransposedMatMulGeometry> TransposedMatMulShapes(const std::string& node,
   // Physical output: y_shape[i] = y[perm_y[i]], row-major; logical dim
   // perm_y[i] lives at physical position i.
   g.y_shape.resize(3);
-  for (int i = 0; i < 3; ++i) g.y_shape[static_cast<size_t>(i)] = y[perm_y.empty() ? i : perm_y[static_cast<size_t>(i)]];
+  for (int i = 0; i < 3; ++i)
+    g.y_shape[static_cast<size_t>(i)] = y[perm_y.empty() ? i : perm_y[static_cast<size_t>(i)]];
   const int64_t row_major[3] = {g.y_shape[1] * g.y_shape[2], g.y_shape[2], 1};
   for (int i = 0; i < 3; ++i) g.y_strides[perm_y.empty() ? i : perm_y[static_cast<size_t>(i)]] = row_major[i];
   return g;
@@ -115,7 +117,7 @@ Result<std::unique_ptr<Kernel>> CreateTransposedMatMul(const KernelInfo& info) {
 
 }  // namespace
 
-INFERD_REGISTER_KERNEL(InternalTransposedMatMul, {std::string(kInternalDomain), "TransposedMatMul", 0, 1000, 0, "ref",
-                                                  &CreateTransposedMatMul});
+INFERD_REGISTER_KERNEL(InternalTransposedMatMul,
+                       {std::string(kInternalDomain), "TransposedMatMul", 0, 1000, 0, "ref", &CreateTransposedMatMul});
 
 }  // namespace inferd::ref
