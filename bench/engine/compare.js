@@ -87,6 +87,9 @@ async function benchRow(args, model, batch, threads) {
   if (!fs.existsSync(onnx) || !fs.existsSync(inputFile)) return null;
   const input = readNpy(inputFile);
   const outFile = path.join(os.tmpdir(), `inferd-bench-${process.pid}-${model}-${batch}-${threads}.npy`);
+  // The previous row's ORT session may still be spinning: let it stop before
+  // the load times start.
+  await new Promise((resolve) => setTimeout(resolve, 100));
   const worker = new Worker(args.worker, onnx, inputFile, threads, outFile);
   const inferdLoad = await worker.ready();
 
