@@ -131,7 +131,7 @@ Result<std::unique_ptr<Kernel>> CreateWinogradConv(const KernelInfo& info) {
   ASSIGN_OR_RETURN(c.sum_input, ParseSumInput(info));
 
   ASSIGN_OR_RETURN(std::unique_ptr<Kernel> general, CreateConvKernel(info, /*pack_weights=*/false));
-  fast::Winograd3x3 wg = fast::Winograd3x3::Prepare(w->data<float>(), oc, ic);
+  fast::Winograd3x3 wg = fast::Winograd3x3::Prepare(w->data<float>(), oc, ic, info.num_threads());
   return std::unique_ptr<Kernel>(std::make_unique<WinogradConvKernel>(std::move(wg), std::move(c), std::move(general)));
 }
 

@@ -136,7 +136,7 @@ float* Scratch(int64_t floats) {
 
 bool WinogradIsFast() { return kAvx2; }
 
-Winograd3x3 Winograd3x3::Prepare(const float* w, int64_t oc, int64_t ic) {
+Winograd3x3 Winograd3x3::Prepare(const float* w, int64_t oc, int64_t ic, int threads) {
   Winograd3x3 out;
   out.oc_ = oc;
   out.ic_ = ic;
@@ -146,7 +146,11 @@ Winograd3x3 Winograd3x3::Prepare(const float* w, int64_t oc, int64_t ic) {
   // transformed side by side, so each position's row is one 64-byte store.
   for (int xi = 0; xi < kPositions; ++xi) out.u_.push_back(PackedMatrix::Allocate(ic, oc));
   constexpr int64_t kPanel = PackedMatrix::kPanel;
-  for (int64_t p = 0; p * kPanel < oc; ++p) {
+  const int64_t panels = (oc + kPanel - 1) / kPanel;
+  // Threads for big layers (the first touch of the panels is much of the cost).
+  const int team = oc * ic >= (int64_t{1} << 16) ? std::max(1, threads) : 1;
+#pragma omp parallel for num_threads(team) schedule(static)
+  for (int64_t p = 0; p < panels; ++p) {
     float* panel[kPositions];
     for (int xi = 0; xi < kPositions; ++xi) panel[xi] = out.u_[static_cast<size_t>(xi)].mutable_panel(p);
     const int64_t cols = std::min(kPanel, oc - p * kPanel);

@@ -41,7 +41,8 @@ class Winograd3x3 {
 
   Winograd3x3() = default;
   // `w` is [oc, ic, 3, 3], plain; oc and ic must be multiples of kBlock.
-  static Winograd3x3 Prepare(const float* w, int64_t oc, int64_t ic);
+  // The transform runs on up to `threads` OpenMP threads.
+  static Winograd3x3 Prepare(const float* w, int64_t oc, int64_t ic, int threads = 1);
 
   bool defined() const { return !u_.empty(); }
   int64_t oc() const { return oc_; }

@@ -69,7 +69,7 @@ TEST(Winograd3x3, MatchesDirectConvolution) {
     const auto wt = Random(k.oc * k.ic * 9, rng);
     const auto bias = Random(k.oc, rng);
     const auto sum = Random(k.n * k.oc * oh * ow, rng);
-    const Winograd3x3 wg = Winograd3x3::Prepare(wt.data(), k.oc, k.ic);
+    const Winograd3x3 wg = Winograd3x3::Prepare(wt.data(), k.oc, k.ic, 2);
     for (int variant = 0; variant < 4; ++variant) {
       ConvEpilogue e;
       if (variant & 1) e.bias = bias.data();
