@@ -17,10 +17,9 @@ namespace {
 constexpr int kBlock = fast::Winograd3x3::kBlock;
 
 struct WinogradConfig {
-  int64_t pads[4] = {0, 0, 0, 0};  // top, left, bottom, right
-  bool same_pad = false;           // auto_pad SAME_*: one on every side
-  Tensor bias;
-  Activation act;
+  int64_t pads[4] = {0, 0, 0, 0};  // top, left, bottom, right (auto_pad resolved at load)
+  Tensor bias;                     // keeps epilogue.bias alive
+  fast::ConvEpilogue epilogue;     // bias and relu/clip; the residual is set per run
   int sum_input = -1;
 };
 
@@ -36,27 +35,16 @@ class WinogradConvKernel final : public Kernel {
     if (x == nullptr || x->dtype() != DType::kFloat32 || x->rank() != 5 || x->dim(1) * kBlock != wg_.ic() ||
         x->dim(4) != kBlock)
       return general_->Run(ctx);  // it names the problem
-    const int64_t pt = c_.same_pad ? 1 : c_.pads[0], pl = c_.same_pad ? 1 : c_.pads[1];
-    const int64_t pb = c_.same_pad ? 1 : c_.pads[2], pr = c_.same_pad ? 1 : c_.pads[3];
+    const int64_t pt = c_.pads[0], pl = c_.pads[1], pb = c_.pads[2], pr = c_.pads[3];
     const int64_t n = x->dim(0), h = x->dim(2), w = x->dim(3);
     const int64_t oh = h + pt + pb - 2, ow = w + pl + pr - 2;
     if (oh <= 0 || ow <= 0) return general_->Run(ctx);
     const Shape out_shape = {n, wg_.oc() / kBlock, oh, ow, kBlock};
-    fast::ConvEpilogue e;
+    fast::ConvEpilogue e = c_.epilogue;
     if (c_.sum_input >= 0) {
       const Tensor* sum = ctx.input(c_.sum_input);
       if (sum == nullptr || sum->dtype() != DType::kFloat32 || sum->shape() != out_shape) return general_->Run(ctx);
       e.sum = sum->data<float>();
-    }
-    if (c_.bias.defined()) e.bias = c_.bias.data<float>();
-    if (c_.act.kind == Activation::Kind::kRelu) {
-      e.clip = true;
-      e.lo = 0;
-      e.hi = std::numeric_limits<float>::infinity();
-    } else if (c_.act.kind == Activation::Kind::kClip) {
-      e.clip = true;
-      e.lo = c_.act.alpha;
-      e.hi = c_.act.beta;
     }
     // The residual's buffer when nothing else reads it (each element is read
     // before it is written); else a new one.
@@ -106,8 +94,8 @@ Result<std::unique_ptr<Kernel>> CreateWinogradConv(const KernelInfo& info) {
 
   WinogradConfig c;
   const std::string auto_pad = info.GetString("auto_pad", "NOTSET");
-  if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
-    c.same_pad = true;
+  if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {  // 3x3, stride 1: one on every side
+    for (int64_t& p : c.pads) p = 1;
   } else if (auto_pad == "NOTSET" || auto_pad.empty()) {
     const auto pads = info.GetInts("pads");
     if (!pads.empty()) {
@@ -124,10 +112,20 @@ Result<std::unique_ptr<Kernel>> CreateWinogradConv(const KernelInfo& info) {
     const Tensor* b = info.constant_input(2);
     if (b == nullptr || b->dtype() != DType::kFloat32 || b->shape() != Shape{oc}) return decline("bias not constant");
     c.bias = *b;
+    c.epilogue.bias = c.bias.data<float>();
   }
-  ASSIGN_OR_RETURN(c.act, ParseFusedActivation(info));
-  if (!c.act.none() && c.act.kind != Activation::Kind::kRelu && c.act.kind != Activation::Kind::kClip)
+  ASSIGN_OR_RETURN(Activation act, ParseFusedActivation(info));
+  if (act.kind == Activation::Kind::kRelu) {
+    c.epilogue.clip = true;
+    c.epilogue.lo = 0;
+    c.epilogue.hi = std::numeric_limits<float>::infinity();
+  } else if (act.kind == Activation::Kind::kClip) {
+    c.epilogue.clip = true;
+    c.epilogue.lo = act.alpha;
+    c.epilogue.hi = act.beta;
+  } else if (!act.none()) {
     return decline("activation other than relu or clip");
+  }
   ASSIGN_OR_RETURN(c.sum_input, ParseSumInput(info));
 
   ASSIGN_OR_RETURN(std::unique_ptr<Kernel> general, CreateConvKernel(info, /*pack_weights=*/false));

@@ -39,26 +39,6 @@ __attribute__((target("avx2"))) void Row(const float* plane, int64_t h, int64_t 
   }
 }
 
-void RowScalar(const float* plane, int64_t h, int64_t w, float* out, int64_t oy, int64_t ow, const PoolWindow& p) {
-  int64_t ky0, ky1;
-  const int64_t iy = oy * p.sh - p.pad_top;
-  ValidRange(iy, p.dh, p.kh, h, ky0, ky1);
-  for (int64_t ox = 0; ox < ow; ++ox) {
-    const int64_t ix = ox * p.sw - p.pad_left;
-    int64_t kx0, kx1;
-    ValidRange(ix, p.dw, p.kw, w, kx0, kx1);
-    for (int c = 0; c < 8; ++c) {
-      float m = -std::numeric_limits<float>::infinity();
-      for (int64_t ky = ky0; ky < ky1; ++ky)
-        for (int64_t kx = kx0; kx < kx1; ++kx) {
-          const float v = plane[((iy + ky * p.dh) * w + ix + kx * p.dw) * 8 + c];
-          if (v > m) m = v;
-        }
-      out[ox * 8 + c] = m;
-    }
-  }
-}
-
 }  // namespace
 
 bool MaxPoolBlocked8IsFast() { return kAvx2; }
@@ -73,11 +53,7 @@ void MaxPoolBlocked8(const float* x, int64_t planes, int64_t h, int64_t w, float
     const int64_t p = r / oh, oy = r % oh;
     const float* plane = x + p * h * w * 8;
     float* out = y + (p * oh + oy) * ow * 8;
-    if (kAvx2) {
-      Row(plane, h, w, out, oy, ow, win);
-    } else {
-      RowScalar(plane, h, w, out, oy, ow, win);
-    }
+    Row(plane, h, w, out, oy, ow, win);
   }
 }
 

@@ -17,10 +17,11 @@ struct PoolWindow {
 // x: [planes, h, w, 8] (planes = N * C/8); y: [planes, oh, ow, 8]. Every
 // window must hold at least one input (callers reject windows wholly in
 // padding). NaN inputs are skipped, as the reference kernel's `>` does.
+// Needs MaxPoolBlocked8IsFast() (callers take another path without AVX2).
 void MaxPoolBlocked8(const float* x, int64_t planes, int64_t h, int64_t w, float* y, int64_t oh, int64_t ow,
                      const PoolWindow& win, int threads);
 
-// Whether the vectorised path runs on this CPU (AVX2).
+// Whether this CPU can run MaxPoolBlocked8 (AVX2).
 bool MaxPoolBlocked8IsFast();
 
 }  // namespace inferd::fast

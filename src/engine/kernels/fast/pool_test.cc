@@ -14,6 +14,7 @@ namespace {
 // up to the last window that still holds an input (as ceil_mode gives), on
 // 1 and 2 threads, with NaNs among the inputs: against a plain loop.
 TEST(MaxPoolBlocked8, MatchesPlainLoop) {
+  if (!MaxPoolBlocked8IsFast()) GTEST_SKIP() << "no AVX2";
   std::mt19937 rng(17);
   std::uniform_real_distribution<float> dist(-1, 1);
   for (int trial = 0; trial < 200; ++trial) {

@@ -48,7 +48,7 @@ class Winograd3x3 {
   int64_t oc() const { return oc_; }
   int64_t ic() const { return ic_; }
 
-  // x: [n, ic/8, h, w, 8]; y: [n, oc/8, oh, ow, 8] where the output pixel
+  // Needs WinogradIsFast(). x: [n, ic/8, h, w, 8]; y: [n, oc/8, oh, ow, 8] where the output pixel
   // (oy, ox) sees inputs (oy - pad_top + 0..2, ox - pad_left + 0..2), zero
   // outside the input.
   void Run(const float* x, int64_t n, int64_t h, int64_t w, int64_t pad_top, int64_t pad_left, float* y, int64_t oh,
