@@ -1,8 +1,8 @@
 // Fast inferd.LayerNormalization (FP32): one vectorised pass per row for the
 // mean, one for the variance, one to normalise (fast/vec_math.h); a Skip
-// input is added into the output first, which is then normalised in place. Scale and B
-// are used in place when they already have the normalised size, else
-// broadcast into a per-run copy. Stateless: safe to run from many threads.
+// input is added into the output first, which is then normalised in place.
+// Scale and B are used in place when they already have the normalised size,
+// else broadcast into a per-run copy. Stateless: safe to run from many threads.
 #include <vector>
 
 #include "engine/kernels/fast/vec_math.h"
